@@ -1,0 +1,152 @@
+"""What every tracker adapter provides (a Protocol), and the value objects that cross the boundary.
+
+Adapters know HTTP and the vendor's JSON and nothing about plans or the store: `pull` returns data,
+the caller stores it in one transaction; `push_labels` makes one item's label diff.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
+
+
+@dataclass
+class RequestStats:
+    """API cost of one adapter's work in this run."""
+
+    requests: int = 0  # every HTTP request sent, including retries and 304s
+    reads: int = 0
+    writes: int = 0
+    not_modified: int = 0  # 304 answers (free on GitHub)
+    retries: int = 0
+    by_endpoint: Counter = field(default_factory=Counter)
+    rate_remaining: int | None = None
+    rate_limit: int | None = None
+    rate_reset: datetime | None = None
+
+    def as_dict(self) -> dict:
+        return {"requests": self.requests, "reads": self.reads, "writes": self.writes,
+                "not_modified": self.not_modified, "retries": self.retries,
+                "rate_remaining": self.rate_remaining}
+
+
+@dataclass(frozen=True)
+class ScopePull:
+    """What one scope's pull returned.
+
+    `complete` is True when `items` is the scope's whole membership (a full pull or census); False when
+    it is an incremental delta (items changed since the cursor that match the scope).
+    For GitHub the adapter pulls each repo once, so `scope_id` is the repo scope ("github:repo:o/r"
+    style ids from `repo_scope_id`), and milestone/label/items scopes are evaluated on the items later.
+    """
+
+    scope_id: str
+    items: tuple[WorkItem, ...]
+    complete: bool
+    cursor: Cursor  # the cursor to store once this pull is safely stored
+
+
+@dataclass(frozen=True)
+class Gone:
+    """An item the census no longer finds where it was."""
+
+    tracker: str
+    id: str
+    presence: Presence  # DELETED, MOVED or HIDDEN
+    new_key: str | None = None  # moved: the key it has now
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PullResult:
+    tracker: str
+    scopes: tuple[ScopePull, ...]
+    milestones: tuple[Milestone, ...] = ()
+    census: bool = False  # True: `seen_ids` is every id visible in the tracker's scopes
+    seen_ids: frozenset[str] = frozenset()
+    gone: tuple[Gone, ...] = ()
+    unmapped_statuses: frozenset[str] = frozenset()
+    notes: tuple[str, ...] = ()  # human-readable warnings worth a log line
+
+    def all_items(self) -> dict[str, WorkItem]:
+        """Items by id, de-duplicated across scopes (the same issue can match several scopes)."""
+        out: dict[str, WorkItem] = {}
+        for scope in self.scopes:
+            for item in scope.items:
+                out[item.id] = item
+        return out
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """What the caller asks an adapter to pull."""
+
+    scopes: tuple[Scope, ...]
+    cursors: dict[str, Cursor]  # by scope id (as returned in ScopePull.scope_id)
+    known_ids: frozenset[str] = frozenset()  # ids the store holds as present (for the census)
+    full: bool = False  # a census: full pull of every scope + deletion/move detection
+
+
+@dataclass(frozen=True)
+class LabelChange:
+    """One item's owned-label diff. Value object: equal changes are the same change."""
+
+    tracker: str
+    item_id: str
+    key: str
+    add: frozenset[str] = frozenset()
+    remove: frozenset[str] = frozenset()
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.add and not self.remove
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    change: LabelChange
+    ok: bool
+    requests: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What `doctor` reports about a tracker connection."""
+
+    tracker: str
+    user: str
+    deployment: str  # cloud | server | github.com | enterprise
+    timezone: str | None = None
+    detail: str = ""
+
+
+@runtime_checkable
+class TrackerAdapter(Protocol):
+    name: str
+    kind: str
+    stats: RequestStats
+
+    def check(self) -> Identity:
+        """Credentials and reachability; raises AuthError / FatalAPIError with one clear line."""
+        ...
+
+    def pull(self, request: PullRequest) -> PullResult:
+        """Pull every scope (incrementally from `request.cursors`, or fully). Never writes anything."""
+        ...
+
+    def push_labels(self, change: LabelChange) -> WriteResult:
+        """Add and remove owned labels on one item, without touching any other label."""
+        ...
+
+    def post_comment(self, issue: str, marker: str, body: str) -> str:
+        """Create or edit (found by `marker`) a comment on `issue`; returns the comment id."""
+        ...
+
+    def close(self) -> None:
+        ...

@@ -1,0 +1,122 @@
+"""The one retry policy (tenacity) and HTTP plumbing every adapter shares.
+
+Vendor retry layers (jira's ResilientSession, PyGithub's GithubRetry) are switched off where this is
+used, so retries are never stacked. Waits go through `connector.clock.sleep`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+import requests
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from connector import clock
+from connector.adapters.base import RequestStats
+from connector.errors import RateLimitExhausted, RetriableAPIError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP-date (RFC 9110 allows both)."""
+    if value is None or not str(value).strip():
+        return None
+    value = str(value).strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or clock.now())).total_seconds())
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5  # total tries of one request
+    base: float = 1.0  # first backoff (seconds), doubled each try
+    max_backoff: float = 60.0
+    max_wait: float = 300.0  # a stated wait longer than this fails the tracker cleanly instead
+
+
+def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        backoff = min(policy.max_backoff, policy.base * 2 ** (state.attempt_number - 1))
+        stated = getattr(exc, "retry_after", None)
+        # Retry-After is a minimum, never shortened by our backoff
+        return max(backoff, stated) if stated is not None else backoff
+    return wait
+
+
+def call_with_retry(fn: Callable[[], T], *, tracker: str, stats: RequestStats,
+                    policy: RetryPolicy = RetryPolicy(), what: str = "request") -> T:
+    """Run `fn`, retrying RetriableAPIError per `policy`; every other error propagates at once."""
+
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        stated = getattr(exc, "retry_after", None)
+        if stated is not None and stated > policy.max_wait:
+            raise RateLimitExhausted(tracker, f"{what}: the tracker asks to wait {stated:.0f} s "
+                                     f"(more than {policy.max_wait:.0f} s); stopping this tracker's work "
+                                     "for this run") from None
+        stats.retries += 1
+        log.warning("%s: %s failed (%s); retry %d in %.1f s", tracker, what, exc,
+                    state.attempt_number, state.upcoming_sleep)
+
+    retrying = Retrying(
+        retry=retry_if_exception_type(RetriableAPIError),
+        stop=stop_after_attempt(policy.attempts),
+        wait=_wait(policy),
+        sleep=lambda seconds: clock.sleep(seconds),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    return retrying(fn)
+
+
+class TimeoutAdapter(HTTPAdapter):
+    """Explicit timeouts on every request (requests has none by default)."""
+
+    def __init__(self, timeout: float, **kwargs) -> None:
+        self.timeout = timeout
+        super().__init__(max_retries=0, **kwargs)
+
+    def send(self, request, **kwargs):  # noqa: ANN001 - requests' signature
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+def prepare_session(session: requests.Session, *, timeout: float, verify: bool, stats: RequestStats,
+                    pool_size: int = 10) -> requests.Session:
+    """Mount explicit timeouts, no transport retries, TLS verification and request counting."""
+    adapter = TimeoutAdapter(timeout, pool_connections=pool_size, pool_maxsize=pool_size)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.verify = verify
+
+    def count(response: requests.Response, *args, **kwargs) -> None:
+        stats.requests += 1
+        method = response.request.method or "GET"
+        if method in ("GET", "HEAD"):
+            stats.reads += 1
+        else:
+            stats.writes += 1
+        if response.status_code == 304:
+            stats.not_modified += 1
+
+    session.hooks.setdefault("response", []).append(count)
+    return session

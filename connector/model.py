@@ -1,0 +1,225 @@
+"""The normalized execution-plan model: what both trackers and the plan file are turned into.
+
+Observed side (`WorkItem`, `Milestone`) are frozen slotted dataclasses: there are 100,000 of them.
+Declared side (`Plan`, `PlanMilestone`, `Scope`, ...) are frozen pydantic models read from plan.toml.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Status(StrEnum):
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+    DROPPED = "dropped"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (Status.DONE, Status.DROPPED)
+
+
+class Presence(StrEnum):
+    """Whether the tracker still shows an item; set by the census, never guessed from one miss."""
+
+    PRESENT = "present"
+    DELETED = "deleted"  # Jira 404 after a census miss; GitHub 410
+    MOVED = "moved"  # Jira key changed (same id) out of every scope; GitHub transferred (301)
+    HIDDEN = "hidden"  # no longer visible to our account (Jira cannot tell this from deleted)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """One issue (or pull request) as a tracker showed it, normalized.
+
+    Identity is (`tracker`, `id`): the vendor's immutable id. `key` is the human key, which moves.
+    """
+
+    tracker: str  # the tracker's name in config.toml
+    id: str  # Jira issue id / GitHub issue database id, as text
+    key: str  # PROJ-123 / owner/repo#45
+    container: str  # Jira project key / GitHub owner/repo
+    url: str  # the page a human opens
+    title: str
+    type: str  # Jira issue type name; "issue" or "pull_request" on GitHub
+    status: Status
+    raw_status: str  # vendor status name (Jira) or state[/state_reason] (GitHub)
+    created: datetime  # UTC, aware
+    updated: datetime  # UTC, aware
+    resolved: datetime | None = None
+    assignees: tuple[str, ...] = ()  # Jira accountId/email/name; GitHub logins
+    labels: tuple[str, ...] = ()
+    milestones: tuple[str, ...] = ()  # tracker milestone names: Jira fixVersions, GitHub milestone title
+    sprint: str | None = None
+    epic: str | None = None  # Jira epic key (Epic Link or parent of type Epic)
+    parent: str | None = None  # parent key
+    due: date | None = None
+    estimate: float | None = None  # story points where the tracker has them
+    links: tuple[str, ...] = ()  # cross-tracker references: "CHK-12", "acme/web#7"
+    is_pull_request: bool = False
+    presence: Presence = Presence.PRESENT
+
+    @property
+    def uid(self) -> tuple[str, str]:
+        return (self.tracker, self.id)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open and self.presence is Presence.PRESENT
+
+    def owned_labels(self, prefix: str) -> frozenset[str]:
+        return frozenset(label for label in self.labels if label.startswith(prefix))
+
+    def with_labels(self, labels: tuple[str, ...]) -> WorkItem:
+        return replace(self, labels=labels)
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    """A tracker-side milestone: Jira fixVersion / sprint / epic, GitHub milestone."""
+
+    tracker: str
+    id: str
+    kind: Literal["version", "sprint", "epic", "milestone"]
+    name: str
+    container: str  # project key / owner/repo
+    state: str  # Jira: released|unreleased|archived, sprint: active|future|closed; GitHub: open|closed
+    due: date | None = None  # Jira releaseDate / sprint end; GitHub due_on in the plan's timezone
+    start: date | None = None
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where the last good incremental pull of one scope stopped."""
+
+    tracker: str
+    scope_id: str
+    updated: datetime | None = None  # the newest `updated` stored (UTC)
+    etag: str | None = None  # GitHub list ETag for conditional requests
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+# --- the declared plan (plan.toml) -------------------------------------------------------------
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Scope(BaseModel):
+    """One tracker query naming items: a JQL, or a GitHub repo narrowed by milestone/label/items."""
+
+    model_config = _FROZEN
+
+    tracker: str
+    jql: str | None = None
+    repo: str | None = None
+    milestone: str | None = None
+    label: str | None = None
+    items: tuple[str, ...] | None = None
+
+    @property
+    def id(self) -> str:
+        """Stable identity for cursors and stored membership: survives reformatting of the TOML."""
+        parts = [self.tracker, self.jql or "", self.repo or "", self.milestone or "", self.label or "",
+                 ",".join(self.items or ())]
+        digest = hashlib.sha1("\x1f".join(parts).encode()).hexdigest()[:12]
+        return f"{self.tracker}:{digest}"
+
+    def describe(self) -> str:
+        if self.jql is not None:
+            return f"{self.tracker}: {self.jql}"
+        what = self.repo or ""
+        if self.milestone:
+            what += f" milestone {self.milestone!r}"
+        if self.label:
+            what += f" label {self.label!r}"
+        if self.items:
+            what += f" items {', '.join(self.items)}"
+        if self.jql is None and self.repo is None and self.items:
+            what = f"items {', '.join(self.items)}"
+        return f"{self.tracker}: {what}"
+
+
+class Person(BaseModel):
+    model_config = _FROZEN
+
+    name: str | None = None
+    jira: str | None = None  # accountId, email or user name
+    github: str | None = None  # login
+
+
+class PlanMilestone(BaseModel):
+    model_config = _FROZEN
+
+    key: str
+    title: str
+    due: date
+    owner: str | None = None
+    depends_on: tuple[str, ...] = ()
+    scope: tuple[Scope, ...] = Field(default=())
+    description: str | None = None
+
+
+class Risk(BaseModel):
+    model_config = _FROZEN
+
+    title: str
+    milestone: str | None = None
+    likelihood: Literal["low", "medium", "high"] = "medium"
+    impact: Literal["low", "medium", "high"] = "medium"
+    mitigation: str | None = None
+    owner: str | None = None
+
+
+class PlanHeader(BaseModel):
+    model_config = _FROZEN
+
+    name: str
+    timezone: str = "UTC"
+    start: date | None = None
+    objective: str | None = None
+
+
+class Plan(BaseModel):
+    """The declared execution plan, validated (see plan_file.load_plan)."""
+
+    model_config = _FROZEN
+
+    plan: PlanHeader
+    people: dict[str, Person] = Field(default_factory=dict)
+    milestones: tuple[PlanMilestone, ...] = ()
+    risks: tuple[Risk, ...] = ()
+    watch: tuple[Scope, ...] = ()
+
+    def milestone(self, key: str) -> PlanMilestone:
+        return next(m for m in self.milestones if m.key == key)
+
+    def all_scopes(self) -> list[Scope]:
+        """Every distinct scope, milestones first, then watch scopes; each once."""
+        seen: dict[str, Scope] = {}
+        for m in self.milestones:
+            for s in m.scope:
+                seen.setdefault(s.id, s)
+        for s in self.watch:
+            seen.setdefault(s.id, s)
+        return list(seen.values())
+
+    def scopes_for(self, tracker: str) -> list[Scope]:
+        return [s for s in self.all_scopes() if s.tracker == tracker]
+
+    def person_for(self, tracker_kind: str, identity: str) -> str | None:
+        """The plan's person key for a tracker identity (email, accountId, login), if declared."""
+        ident = identity.lower()
+        for key, person in self.people.items():
+            value = getattr(person, tracker_kind, None)
+            if value and value.lower() == ident:
+                return key
+        return None
