@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, Valid
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connector.errors import ConfigError
+from connector.logs import register_secret
 from connector.tomlfile import config_error_from, read_toml
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class TrackerSettings(BaseModel):
             raise ConfigError(f"environment variable {self.token_env} is not set or is empty "
                               f"(it must hold the {self.name!r} tracker's token)",
                               file=self._config_file or None, key=f"trackers.{self.name}.token_env")
+        register_secret(value)
         return SecretStr(value)
 
 

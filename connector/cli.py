@@ -1,0 +1,139 @@
+"""The commands: parse arguments, call connector.runner, print, exit with a documented code. No logic here."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from connector.errors import PlansyncError
+from connector.logs import redact, setup_logging
+
+log = logging.getLogger(__name__)
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Keep a declared execution plan and its Jira and GitHub trackers honest with each other.")
+sandbox_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The built-in sandbox trackers.")
+app.add_typer(sandbox_app, name="sandbox")
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="config.toml (default ./config.toml or $PLANSYNC_CONFIG)")]
+PlanOpt = Annotated[Path | None, typer.Option("--plan", "-p", help="plan.toml (default ./plan.toml or $PLANSYNC_PLAN)")]
+TrackerOpt = Annotated[list[str] | None, typer.Option("--tracker", "-t", help="only this tracker (repeatable)")]
+
+
+class _Globals:
+    metrics_file: Path | None = None
+
+
+@app.callback()
+def _global(
+    log_format: Annotated[str, typer.Option("--log-format", help="text or json")] = "text",
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning, error")] = "info",
+    metrics_file: Annotated[Path | None, typer.Option("--metrics-file", help="write run metrics here in Prometheus text format (node_exporter textfile collector)")] = None,
+) -> None:
+    if log_format not in ("text", "json"):
+        raise typer.BadParameter("expected text or json", param_hint="--log-format")
+    if log_level.lower() not in ("debug", "info", "warning", "error"):
+        raise typer.BadParameter("expected debug, info, warning or error", param_hint="--log-level")
+    setup_logging(log_format, log_level.lower())
+    _Globals.metrics_file = metrics_file
+
+
+def _runner():
+    from connector import runner
+
+    return runner
+
+
+@app.command()
+def validate(config: ConfigOpt = None, plan: PlanOpt = None) -> None:
+    """Check config, plan and mappings offline (exit 0, or 2 with the problem)."""
+    raise typer.Exit(_runner().validate(config, plan))
+
+
+@app.command()
+def doctor(config: ConfigOpt = None, plan: PlanOpt = None) -> None:
+    """Check credentials, permissions and reachability of every tracker."""
+    raise typer.Exit(_runner().doctor(config, plan))
+
+
+@app.command()
+def sync(config: ConfigOpt = None, plan: PlanOpt = None, tracker: TrackerOpt = None,
+         full: Annotated[bool, typer.Option("--full", help="a complete census: detect deleted and moved items")] = False) -> None:
+    """Pull the trackers into the store (incremental; --full for a census)."""
+    raise typer.Exit(_runner().sync(config, plan, trackers=tracker, full=full, metrics_file=_Globals.metrics_file))
+
+
+@app.command("plan")
+def plan_cmd(config: ConfigOpt = None, plan: PlanOpt = None,
+             as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+             detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="exit 3 when there are changes")] = False,
+             no_sync: Annotated[bool, typer.Option("--no-sync", help="use the store as is; do not pull first")] = False) -> None:
+    """Reconcile and print the label changes apply would make."""
+    raise typer.Exit(_runner().plan(config, plan, as_json=as_json, detailed_exitcode=detailed_exitcode,
+                                    sync_first=not no_sync))
+
+
+@app.command()
+def apply(config: ConfigOpt = None, plan: PlanOpt = None, tracker: TrackerOpt = None,
+          force: Annotated[bool, typer.Option("--force", help="apply even above the safety threshold")] = False,
+          no_sync: Annotated[bool, typer.Option("--no-sync", help="use the store as is; do not pull first")] = False) -> None:
+    """Make exactly the planned label changes (idempotent: a second run makes none)."""
+    raise typer.Exit(_runner().apply(config, plan, trackers=tracker, force=force, sync_first=not no_sync,
+                                     metrics_file=_Globals.metrics_file))
+
+
+@app.command()
+def report(config: ConfigOpt = None, plan: PlanOpt = None,
+           week: Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W48")] = None,
+           as_of: Annotated[str | None, typer.Option("--as-of", help="an instant or date, e.g. 2026-11-20")] = None,
+           fmt: Annotated[str, typer.Option("--format", help="comma list of md, html, json")] = "",
+           out: Annotated[Path | None, typer.Option("--out", help="output folder (default [report] out_dir)")] = None) -> None:
+    """Write the consolidated weekly report."""
+    raise typer.Exit(_runner().report(config, plan, week=week, as_of=as_of, formats=fmt, out=out))
+
+
+@app.command()
+def run(config: ConfigOpt = None, plan: PlanOpt = None,
+        force: Annotated[bool, typer.Option("--force", help="apply even above the safety threshold")] = False,
+        full: Annotated[bool, typer.Option("--full", help="make this run's pull a full census")] = False) -> None:
+    """sync + apply + report under the lease: the one command cron calls."""
+    raise typer.Exit(_runner().run(config, plan, force=force, full=full, metrics_file=_Globals.metrics_file))
+
+
+@app.command()
+def demo(directory: Annotated[Path, typer.Option("--dir", help="working folder for the demo")] = Path("demo"),
+         scale: Annotated[int, typer.Option("--scale", help="issues in the sandbox")] = 1500,
+         seed: Annotated[int, typer.Option("--seed")] = 7) -> None:
+    """Start the sandbox trackers, seed them, and run the whole flow twice a simulated week apart."""
+    from connector import demo as demo_module
+
+    raise typer.Exit(demo_module.run_demo(directory, scale=scale, seed=seed))
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(port: Annotated[int, typer.Option("--port")] = 8700,
+                  seed: Annotated[int, typer.Option("--seed")] = 1,
+                  scale: Annotated[int, typer.Option("--scale")] = 2000) -> None:
+    """Serve the Jira- and GitHub-compatible sandbox on 127.0.0.1 until interrupted."""
+    from connector.sandbox.server import serve
+
+    serve(port=port, seed=seed, scale=scale)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: every user-caused error is one line on stderr and a documented exit code.
+
+    Usage errors are reported by typer itself (exit 2); our own errors carry their exit code.
+    """
+    try:
+        app(args=argv, prog_name="plansync")
+    except PlansyncError as exc:
+        print(f"plansync: error: {redact(str(exc))}", file=sys.stderr)
+        sys.exit(int(exc.exit_code))
+    except KeyboardInterrupt:
+        print("plansync: interrupted", file=sys.stderr)
+        sys.exit(130)
