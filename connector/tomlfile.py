@@ -117,8 +117,13 @@ def _describe(error: dict[str, Any]) -> str:
         return f"unknown kind {error.get('ctx', {}).get('tag')!r}; expected one of {error.get('ctx', {}).get('expected_tags')}"
     if kind == "union_tag_not_found":
         return "required key `kind` is missing (jira or github)"
-    message = str(error.get("msg", "invalid value"))
-    return message.removeprefix("Value error, ")
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    value = error.get("input")
+    if kind in ("enum", "greater_than", "greater_than_equal", "less_than", "less_than_equal", "int_parsing",
+                "float_parsing", "bool_parsing", "string_type", "int_type", "float_type") \
+            and isinstance(value, (str, int, float, bool)):
+        message += f", got {value!r}"
+    return message
 
 
 def config_error_from(exc: ValidationError, file: str | Path, locator: Locator,
