@@ -1,1 +1,12 @@
-"""sandbox."""
+"""Jira- and GitHub-compatible trackers on loopback for demos, end-to-end tests and benchmarks.
+
+Credentials (fixed): Jira basic auth `plansync-bot@example.com` / `sandbox-jira-token` (both flavours);
+Jira Server bearer PAT `sandbox-jira-pat`; GitHub `Authorization: token sandbox-github-token` (or Bearer).
+"""
+
+from .core import Sandbox
+from .faults import FaultRule, RequestRecord
+from .server import GITHUB_TOKEN, JIRA_EMAIL, JIRA_PAT, JIRA_TOKEN, serve
+
+__all__ = ["Sandbox", "FaultRule", "RequestRecord", "serve", "JIRA_EMAIL", "JIRA_TOKEN", "JIRA_PAT",
+           "GITHUB_TOKEN"]

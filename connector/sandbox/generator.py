@@ -213,7 +213,7 @@ def _walk_jira(issue: JiraIssue, target: str, rnd: random.Random, now: float) ->
 
 
 def _gen_github(st: State, rnd: random.Random, count: int, now: float) -> None:
-    for full, pkey, share in REPOS:
+    for full, _, share in REPOS:
         n = max(3, int(count * share))
         issues = st.gh_issues[full]
         for num in range(1, n + 1):

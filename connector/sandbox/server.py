@@ -1,0 +1,179 @@
+"""The WSGI app: one werkzeug server, three API bases (/jira, /jira-server, /github) and /_sandbox controls.
+
+Order per request: faults → auth → (GitHub budget) → handler → ETag/304 → body faults → log.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import time
+
+from werkzeug.wrappers import Request, Response
+
+from . import github_api, jira_api
+from .faults import RequestRecord
+from .wire import Req, Resp, json_resp
+
+JIRA_EMAIL = "plansync-bot@example.com"
+JIRA_TOKEN = "sandbox-jira-token"
+JIRA_PAT = "sandbox-jira-pat"
+GITHUB_TOKEN = "sandbox-github-token"
+PREFIXES = (("/jira-server", "server"), ("/jira", "cloud"), ("/github", "github"))
+
+
+def _flavour(path: str) -> tuple[str, str, str]:
+    for prefix, flavour in PREFIXES:
+        if path == prefix or path.startswith(prefix + "/"):
+            return flavour, prefix, path[len(prefix):] or "/"
+    return "", "", path
+
+
+def _auth_ok(flavour: str, header: str) -> bool:
+    scheme, _, cred = header.partition(" ")
+    scheme = scheme.lower()
+    if flavour == "github":
+        return scheme in ("token", "bearer") and cred == GITHUB_TOKEN
+    if scheme == "basic":
+        try:
+            return base64.b64decode(cred).decode() == f"{JIRA_EMAIL}:{JIRA_TOKEN}"
+        except ValueError:
+            return False
+    return flavour == "server" and scheme == "bearer" and cred == JIRA_PAT
+
+
+def _unauthorized(flavour: str) -> Resp:
+    if flavour == "github":
+        return github_api.gh_error(401, "Bad credentials")
+    if flavour == "cloud":
+        # Jira Cloud answers a bad API token with this plain-text body.
+        return Resp(401, b"Client must be authenticated to access this resource.",
+                    {"Content-Type": "text/html;charset=UTF-8",
+                     "WWW-Authenticate": 'Basic realm="protected-by-api-token"'})
+    return json_resp({"errorMessages": ["You are not authenticated. Authentication required to perform this "
+                                        "operation."], "errors": {}}, 401,
+                     {"WWW-Authenticate": 'OAuth realm="http%3A%2F%2Flocalhost"'})
+
+
+class App:
+    def __init__(self, sb):
+        self.sb = sb
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        resp = self.handle(request, environ)
+        if resp is None:  # dropped connection: nothing is sent at all
+            return []
+        response = Response(resp.body, status=resp.status, headers=resp.headers)
+        if resp.status == 304:
+            response.headers.pop("Content-Type", None)
+        return response(environ, start_response)
+
+    def handle(self, request: Request, environ) -> Resp | None:
+        sb = self.sb
+        method = request.method
+        flavour, prefix, sub = _flavour(request.path)
+        if request.path.startswith("/_sandbox/"):
+            resp = sb.control(method, request.path[len("/_sandbox"):], request)
+            self._log(request, resp, "control", "sandbox." + request.path[10:].strip("/"))
+            return resp
+        has_token = "nextPageToken" in request.args or b"nextPageToken" in request.get_data(cache=True)
+        fired = sb.faults.fire(method, request.path, flavour, has_token)
+        delay = sb.latency_ms + sum(r.latency_ms for r in fired if r.kind == "latency")
+        if delay:
+            time.sleep(delay / 1000.0)
+        if any(r.kind == "drop" for r in fired):
+            self._log(request, Resp(0), flavour, "dropped")
+            self._drop(environ)
+            return None
+        router = github_api.router if flavour == "github" else jira_api.router
+        name, fn, params = router.match(method, sub) if flavour else ("not_found", None, {})
+        status_rule = next((r for r in fired if r.kind in ("status", "expired_token")), None)
+        base = request.host_url.rstrip("/") + prefix
+        if status_rule:
+            resp = Resp(status_rule.status, status_rule.body_bytes(), dict(status_rule.headers))
+            if status_rule.body is not None and not isinstance(status_rule.body, str | bytes):
+                resp.headers.setdefault("Content-Type", "application/json; charset=utf-8")
+        elif not flavour:
+            resp = json_resp({"message": "Not Found"}, 404)
+        elif not _auth_ok(flavour, request.headers.get("Authorization", "")):
+            resp = _unauthorized(flavour)
+        elif fn is None:
+            resp = (github_api.not_found() if flavour == "github"
+                    else Resp(404 if name == "not_found" else 405, b""))
+        elif flavour == "github" and sb.gh_exhausted(request.headers.get("Authorization", "")) \
+                and name != "github.rate_limit":
+            resp = github_api.gh_error(403, "API rate limit exceeded for user ID 9000. If you reach out to GitHub "
+                                       "Support for help, please include the request ID 1234:5678:ABCD.",
+                                       "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+                                       "#about-rate-limits")
+        else:
+            with sb.state.lock:
+                resp = fn(sb, Req(request, method, sub, flavour, base), params)
+        if flavour == "github":
+            self._github_headers(request, resp, name)
+        for r in fired:
+            if r.kind == "truncate" and resp.body:
+                resp.body = resp.body[: max(1, len(resp.body) // 2)]
+            elif r.kind == "malformed":
+                resp.body = b'{"issues": [{"id": "10001", "key": CHK-1,}'
+        self._log(request, resp, flavour, name)
+        return resp
+
+    def _github_headers(self, request: Request, resp: Resp, name: str) -> None:
+        sb = self.sb
+        auth = request.headers.get("Authorization", "")
+        if resp.status == 200 and request.method in ("GET", "HEAD"):
+            tag = github_api.etag(resp.body)
+            resp.headers["ETag"] = tag
+            resp.headers["Cache-Control"] = "private, max-age=60, s-maxage=60"
+            inm = request.headers.get("If-None-Match", "")
+            if tag in [t.strip() for t in inm.split(",")] or inm.strip() == "*":
+                resp.status, resp.body = 304, b""
+        # 304s, /rate_limit and 401s do not count against the primary limit.
+        spend = resp.status not in (304, 401) and name != "github.rate_limit" and \
+            not (resp.status == 403 and "rate limit" in resp.body.decode("utf-8", "replace"))
+        budget = sb.gh_budget(auth, spend=spend)
+        resp.headers.update({
+            "X-RateLimit-Limit": str(budget["limit"]), "X-RateLimit-Remaining": str(budget["remaining"]),
+            "X-RateLimit-Reset": str(budget["reset"]), "X-RateLimit-Used": str(budget["used"]),
+            "X-RateLimit-Resource": "core", "X-GitHub-Media-Type": "github.v3; format=json",
+            "x-github-api-version-selected": "2022-11-28", "X-GitHub-Request-Id": "1234:5678:ABCD",
+        })
+
+    def _drop(self, environ) -> None:
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def _log(self, request: Request, resp: Resp, flavour: str, name: str) -> None:
+        self.sb.log_.add(RequestRecord(request.method, request.path, request.query_string.decode(), resp.status,
+                                       flavour, name, self.sb.clock.ts()))
+
+
+def serve(port: int = 8765, seed: int = 1, scale: int = 2000, host: str = "127.0.0.1") -> None:
+    """Run the sandbox in the foreground until interrupted (used by `plansync sandbox serve`)."""
+    from .core import Sandbox
+
+    sb = Sandbox(seed=seed, scale=scale)
+    url = sb.start(port=port, host=host)
+    print(f"plansync sandbox on {url}")
+    print(f"  Jira Cloud:   {sb.jira_url}   basic auth {JIRA_EMAIL} / {JIRA_TOKEN}")
+    print(f"  Jira Server:  {sb.jira_server_url}   bearer PAT {JIRA_PAT} (or the basic auth above)")
+    print(f"  GitHub:       {sb.github_url}   token {GITHUB_TOKEN}")
+    print(f"  Controls:     {url}/_sandbox/org, /requests, /counts, /faults, /clock, /simulate")
+    try:
+        sb.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sb.stop()
+
+
+def control_json(obj, status: int = 200) -> Resp:
+    return Resp(status, json.dumps(obj, default=str).encode(), {"Content-Type": "application/json"})

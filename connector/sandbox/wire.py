@@ -1,0 +1,71 @@
+"""Small request/response types shared by the vendor API modules and the WSGI app."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from werkzeug.wrappers import Request
+
+
+@dataclass
+class Resp:
+    status: int
+    body: bytes = b""
+    headers: dict = field(default_factory=dict)
+    endpoint: str = ""
+
+
+def json_resp(obj, status: int = 200, headers: dict | None = None, endpoint: str = "") -> Resp:
+    h = {"Content-Type": "application/json;charset=UTF-8"}
+    h.update(headers or {})
+    return Resp(status, json.dumps(obj, separators=(",", ":")).encode(), h, endpoint)
+
+
+@dataclass
+class Req:
+    """One incoming request, seen from inside a flavour (path without the /jira or /github prefix)."""
+
+    raw: Request
+    method: str
+    path: str
+    flavour: str
+    base: str  # absolute URL of the flavour root, e.g. http://127.0.0.1:5000/jira
+
+    @property
+    def args(self):
+        return self.raw.args
+
+    def json(self) -> dict:
+        data = self.raw.get_data(cache=True)
+        if not data:
+            return {}
+        try:
+            out = json.loads(data)
+        except ValueError:
+            return {}
+        return out if isinstance(out, dict) else {}
+
+
+class Router:
+    """(method, regex) → (endpoint name, handler); the first match wins."""
+
+    def __init__(self):
+        self.routes: list[tuple[str, re.Pattern, str, object]] = []
+
+    def add(self, method: str, pattern: str, name: str):
+        def deco(fn):
+            self.routes.append((method, re.compile("^" + pattern + "$"), name, fn))
+            return fn
+        return deco
+
+    def match(self, method: str, path: str):
+        allowed = False
+        for m, rx, name, fn in self.routes:
+            mt = rx.match(path)
+            if mt:
+                if m == method or (m == "GET" and method == "HEAD"):
+                    return name, fn, mt.groupdict()
+                allowed = True
+        return ("method_not_allowed" if allowed else "not_found"), None, {}
