@@ -1,0 +1,185 @@
+"""`plansync demo`: the sandbox trackers, a config and plan written for them, and two runs a week apart.
+
+The config and plan writers are reused by the end-to-end tests and the benchmarks, so the demo, the
+tests and the figures in the README all exercise the same setup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from connector.errors import ExitCode
+
+JIRA_TOKEN_ENV = "PLANSYNC_SANDBOX_JIRA_TOKEN"
+GITHUB_TOKEN_ENV = "PLANSYNC_SANDBOX_GITHUB_TOKEN"
+DEMO_START = "2026-11-16T09:00:00Z"
+
+
+def sandbox_tokens() -> dict[str, str]:
+    """Environment for a plansync process talking to the sandbox (its fixed, public credentials)."""
+    from connector.sandbox import GITHUB_TOKEN, JIRA_TOKEN
+
+    return {JIRA_TOKEN_ENV: JIRA_TOKEN, GITHUB_TOKEN_ENV: GITHUB_TOKEN}
+
+
+def write_config(folder: Path, sandbox, *, store_url: str | None = None, flavour: str = "cloud",
+                 extra: str = "") -> Path:
+    """A config.toml pointing both trackers at a started sandbox."""
+    from connector.sandbox import JIRA_EMAIL
+
+    jira_url = sandbox.jira_url if flavour == "cloud" else sandbox.jira_server_url
+    text = f'''# Written by plansync for its sandbox trackers (credentials are the sandbox's public ones).
+[store]
+url = "{store_url or 'sqlite:///plansync.db'}"
+
+[labels]
+prefix = "plan:"
+
+[trackers.jira]
+kind = "jira"
+url = "{jira_url}"
+deployment = "{flavour}"
+auth = "basic"
+email = "{JIRA_EMAIL}"
+token_env = "{JIRA_TOKEN_ENV}"
+
+[trackers.github]
+kind = "github"
+url = "{sandbox.github_url}"
+token_env = "{GITHUB_TOKEN_ENV}"
+write_interval = 0.0
+
+[report]
+out_dir = "reports"
+
+[apply]
+max_change_share = 0.30
+{extra}'''
+    path = folder / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def _release(org: dict, project: str, version: str) -> date:
+    for p in org["jira"]["projects"]:
+        if p["key"] == project:
+            for v in p["versions"]:
+                if v["name"] == version:
+                    return date.fromisoformat(v["releaseDate"])
+    raise KeyError(f"{project} {version}")
+
+
+def write_plan(folder: Path, org: dict) -> Path:
+    """A plan over the sandbox organisation that exercises every rule: done, at-risk, off-track, drift."""
+    now = datetime.fromisoformat(org["now"].replace("Z", "+00:00")).date()
+    people = [p for p in org["people"] if p["key"] != "plansync-bot"]
+    alpha = _release(org, "CHK", "Alpha")
+    beta = _release(org, "CHK", "Beta")
+    ga = _release(org, "CHK", "GA")
+    payments = _release(org, "PAY", "2026.12")
+    lines = [
+        "# Written by `plansync demo` for the sandbox organisation \"acme\".",
+        "[plan]",
+        'name = "Checkout revamp (sandbox)"',
+        'objective = "Ship the new one-page checkout and the second payment provider before the holiday freeze."',
+        'timezone = "Europe/Berlin"',
+        f"start = {now - timedelta(days=56)}",
+        "",
+    ]
+    for person in people:
+        lines += [f"[people.{person['key']}]", f'name = "{person["display_name"]}"',
+                  f'jira = "{person["email"]}"', f'github = "{person["github_login"]}"', ""]
+    owner = [p["key"] for p in people]
+    milestones = [
+        ("alpha", "Private alpha", alpha, owner[0], [], 'project = CHK AND fixVersion = "Alpha"',
+         ("acme/checkout-web", "milestone", "Alpha")),
+        # declared 3 days earlier than Jira's release date: the report shows milestone date drift
+        ("beta", "Public beta", beta - timedelta(days=3), owner[0], ["payments"],
+         'project = CHK AND fixVersion = "Beta"', ("acme/checkout-web", "milestone", "Beta")),
+        ("payments", "Second payment provider", payments, owner[3], [], 'project = PAY AND fixVersion = "2026.12"',
+         ("acme/payments-api", "milestone", "Beta")),
+        # an operations milestone whose due date has passed with work still open: off-track
+        ("ops-hardening", "Operations hardening", now - timedelta(days=2), owner[5], [],
+         'project = OPS AND fixVersion = "Beta"', ("acme/infra", "milestone", "Beta")),
+        ("ga", "General availability", ga, owner[1], ["beta"], 'project = CHK AND fixVersion = "GA"',
+         ("acme/checkout-web", "milestone", "GA")),
+    ]
+    for key, title, due, who, deps, jql, (repo, kind, value) in milestones:
+        lines += ["[[milestones]]", f'key = "{key}"', f'title = "{title}"', f"due = {due}", f'owner = "{who}"',
+                  "depends_on = [" + ", ".join(f'"{d}"' for d in deps) + "]", "",
+                  "  [[milestones.scope]]", '  tracker = "jira"', f"  jql = '{jql}'", "",
+                  "  [[milestones.scope]]", '  tracker = "github"', f'  repo = "{repo}"', f'  {kind} = "{value}"', ""]
+    lines += ["[[risks]]", 'title = "Payment provider certification may slip"', 'milestone = "payments"',
+              'likelihood = "medium"', 'impact = "high"',
+              'mitigation = "Keep the fallback provider integration warm"', f'owner = "{owner[3]}"', "",
+              "[[risks]]", 'title = "On-call load from the old checkout slows the beta"', 'milestone = "beta"',
+              'likelihood = "high"', 'impact = "medium"', 'mitigation = "Freeze old-checkout features from December"',
+              "",
+              "[[watch]]", 'tracker = "jira"', 'jql = "project = CHK"', "",
+              "[[watch]]", 'tracker = "github"', 'repo = "acme/checkout-web"', ""]
+    path = folder / "plan.toml"
+    path.write_text("\n".join(lines))
+    return path
+
+
+@contextlib.contextmanager
+def _env(values: dict[str, str]):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_demo(folder: Path, *, scale: int = 1500, seed: int = 7) -> int:
+    """Start the sandbox, write config and plan, run twice a simulated week apart, say where the report is."""
+    from connector import runner
+    from connector.sandbox import Sandbox
+
+    folder = Path(folder).resolve()
+    if folder.exists():
+        for name in ("plansync.db", "plansync.db-wal", "plansync.db-shm", "reports"):
+            target = folder / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    # the organisation is generated as of a week ago; the first run happens then, the second after
+    # sandbox.simulate() has played a week of work in both trackers
+    sandbox = Sandbox(seed=seed, scale=scale, now=DEMO_START)
+    sandbox.start()
+    try:
+        config = write_config(folder, sandbox)
+        plan = write_plan(folder, sandbox.org)
+        print(f"sandbox  Jira {sandbox.jira_url}  GitHub {sandbox.github_url}  ({scale} issues, seed {seed})")
+        print(f"files    {config}  {plan}")
+        with _env({**sandbox_tokens(), "PLANSYNC_NOW": sandbox.clock.now().isoformat()}):
+            print(f"run 1    {sandbox.clock.now():%Y-%m-%d} (a week ago)")
+            first = runner.run(config, plan)
+        sandbox.simulate(days=7)  # a week of work happens in both trackers
+        with _env({**sandbox_tokens(), "PLANSYNC_NOW": sandbox.clock.now().isoformat()}):
+            print(f"run 2    {sandbox.clock.now():%Y-%m-%d} (today)")
+            second = runner.run(config, plan)
+    finally:
+        sandbox.stop()
+    reports = folder / "reports"
+    html = sorted(reports.glob("*.html"))
+    if first not in (0,) or second not in (0,) or not html:
+        print(f"plansync demo: a run failed (exit {first}, {second}); see the messages above")
+        return int(ExitCode.FAILED)
+    latest = next((p for p in html if p.name.startswith("latest")), html[-1])
+    print()
+    print(f"Report: {latest}")
+    print("It shows each milestone's health with reasons, progress and forecast, the burn-up charts, what")
+    print("changed this week, workload per person across Jira and GitHub, unplanned work, risks and drift.")
+    return int(ExitCode.OK)
