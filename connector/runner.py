@@ -24,6 +24,7 @@ from connector.errors import (
     TrackerError,
     UnsafePlan,
 )
+from connector.faultpoints import crash_point
 from connector.mapping import load_mapping
 from connector.plan_file import load_plan
 from connector.settings import Settings, load_settings
@@ -281,6 +282,7 @@ def _apply(settings, declared, store, run_id, names, *, force: bool, summary: Ru
             entry_ids = store.journal_plan(run_id, list(changes))
             for entry_id, change in zip(entry_ids, changes, strict=True):
                 store.journal_mark(entry_id, "sent")
+                crash_point("journal-sent")  # recorded as sent, not yet sent
                 try:
                     result = adapter.push_labels(change)
                 except (AuthError, RateLimitExhausted) as exc:
@@ -295,6 +297,7 @@ def _apply(settings, declared, store, run_id, names, *, force: bool, summary: Ru
                     log.error("%s: %s", change.key, exc)
                     continue
                 if result.ok:
+                    crash_point("write-sent")  # the tracker has it, the journal does not know yet
                     store.journal_mark(entry_id, "confirmed")
                     item = reconciliation.items.get((name, change.item_id))
                     current = set(item.labels) if item else set()
