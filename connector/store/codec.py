@@ -1,0 +1,107 @@
+"""WorkItem and Milestone to table rows and back, the content hash, and the history diff of two rows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from connector.model import Milestone, Presence, Status, WorkItem
+from connector.store.tables import ITEM_FIELDS
+from connector.store.types import as_utc
+
+TUPLE_FIELDS = ("assignees", "labels", "milestones", "links")
+# Fields whose changes are kept in item_history, in the order they are recorded.
+TRACKED_FIELDS = ("status", "milestones", "due", "estimate", "assignees", "key", "labels", "presence")
+_HASHED = tuple(f for f in ITEM_FIELDS if f != "presence")  # presence changes are tracked on their own
+
+
+def dump_list(values) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+def load_tuple(value: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(value)) if value else ()
+
+
+def item_row(item: WorkItem) -> dict[str, Any]:
+    """The items/item_versions columns for one WorkItem (without bookkeeping columns)."""
+    row = {
+        "tracker": item.tracker, "item_id": item.id, "key": item.key, "container": item.container,
+        "url": item.url, "title": item.title, "type": item.type, "status": str(item.status),
+        "raw_status": item.raw_status, "created": as_utc(item.created), "updated": as_utc(item.updated),
+        "resolved": as_utc(item.resolved) if item.resolved else None,
+        "assignees": dump_list(item.assignees), "labels": dump_list(item.labels),
+        "milestones": dump_list(item.milestones), "sprint": item.sprint, "epic": item.epic,
+        "parent": item.parent, "due": item.due,
+        "estimate": float(item.estimate) if item.estimate is not None else None,
+        "links": dump_list(item.links), "is_pull_request": bool(item.is_pull_request),
+        "presence": str(item.presence),
+    }
+    row["content_hash"] = content_hash(row)
+    return row
+
+
+def content_hash(row: Mapping[str, Any]) -> str:
+    """Cheap change detection: equal hashes mean no stored field but presence differs."""
+    text = "\x1f".join(_hash_text(row[f]) for f in _HASHED)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _hash_text(value: Any) -> str:
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    return repr(value)
+
+
+def item_from_row(row: Mapping[str, Any]) -> WorkItem:
+    return WorkItem(
+        tracker=row["tracker"], id=row["item_id"], key=row["key"], container=row["container"],
+        url=row["url"], title=row["title"], type=row["type"], status=Status(row["status"]),
+        raw_status=row["raw_status"], created=as_utc(row["created"]), updated=as_utc(row["updated"]),
+        resolved=as_utc(row["resolved"]) if row["resolved"] else None,
+        assignees=load_tuple(row["assignees"]), labels=load_tuple(row["labels"]),
+        milestones=load_tuple(row["milestones"]), sprint=row["sprint"], epic=row["epic"],
+        parent=row["parent"], due=row["due"], estimate=row["estimate"], links=load_tuple(row["links"]),
+        is_pull_request=bool(row["is_pull_request"]), presence=Presence(row["presence"]),
+    )
+
+
+def history_text(value: Any) -> str | None:
+    """How a tracked value is written in item_history.old/new (tuples stay JSON lists)."""
+    if value is None:
+        return None
+    if isinstance(value, date):  # datetime is a date too, but only `due` (a date) is tracked
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def history_rows(old: Mapping[str, Any] | None, new: Mapping[str, Any],
+                 observed_at: datetime, changed_at: datetime | None) -> list[dict[str, Any]]:
+    """item_history rows for the tracked fields that differ; a first sighting records its status."""
+    base = {"tracker": new["tracker"], "item_id": new["item_id"], "key": new["key"],
+            "observed_at": observed_at, "changed_at": changed_at}
+    if old is None:
+        return [{**base, "field": "status", "old": None, "new": new["status"]}]
+    rows = []
+    for name in TRACKED_FIELDS:
+        before, after = history_text(old[name]), history_text(new[name])
+        if before != after:
+            rows.append({**base, "field": name, "old": before, "new": after})
+    return rows
+
+
+def milestone_row(milestone: Milestone, observed_at: datetime) -> dict[str, Any]:
+    return {"tracker": milestone.tracker, "milestone_id": milestone.id, "kind": milestone.kind,
+            "name": milestone.name, "container": milestone.container, "state": milestone.state,
+            "due": milestone.due, "start": milestone.start, "url": milestone.url, "last_seen": observed_at}
+
+
+def milestone_from_row(row: Mapping[str, Any]) -> Milestone:
+    return Milestone(tracker=row["tracker"], id=row["milestone_id"], kind=row["kind"], name=row["name"],
+                     container=row["container"], state=row["state"], due=row["due"], start=row["start"],
+                     url=row["url"])

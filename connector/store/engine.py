@@ -1,0 +1,139 @@
+"""Engines for SQLite and PostgreSQL, schema migrations on open, and store faults as one-line StoreErrors.
+
+SQLite gets WAL, a busy timeout and explicit BEGIN (IMMEDIATE for writes) so two writers queue up
+instead of failing on a lock upgrade; PostgreSQL gets pre-ping so a restarted server is survived.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from connector.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+WRITE = {"plansync_write": True}  # execution option: SQLite takes the write lock at BEGIN
+_MIGRATION_LOCK = 0x706C616E73796E63  # "plansync": PostgreSQL advisory lock key for migrations
+
+
+def parse_url(url: str) -> URL:
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise StoreError("store URL is not a database URL (expected sqlite:///PATH or "
+                         "postgresql+psycopg://USER@HOST/DB)") from None
+
+
+def display_url(url: URL) -> str:
+    """The URL without any password: safe for logs, errors and reports."""
+    bare = URL.create(url.drivername, username=url.username, host=url.host, port=url.port,
+                      database=url.database, query=url.query)  # URL.set(password=None) keeps it
+    return bare.render_as_string(hide_password=False)
+
+
+def describe(exc: BaseException, where: str) -> str:
+    """One line naming the store and the database's own reason, without secrets."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).strip().splitlines() if line.strip()]
+    reason = lines[0] if lines else type(orig).__name__
+    if "database is locked" in reason:
+        reason += " (another process kept the write lock past the busy timeout)"
+    return f"store {where}: {reason}"
+
+
+@contextmanager
+def store_errors(where: str, secret: str | None = None) -> Iterator[None]:
+    """Turn database failures into StoreError; the transaction they interrupted was rolled back."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        message = describe(exc, where)
+        if secret:
+            message = message.replace(secret, "***")
+        raise StoreError(message) from None
+
+
+def make_engine(url: URL) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    if url.get_backend_name() != "postgresql":
+        raise StoreError(f"store {display_url(url)}: unsupported database (use SQLite or PostgreSQL)")
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                         connect_args={"connect_timeout": 10, "application_name": "plansync"})
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    memory = url.database in (None, "", ":memory:")
+    if memory:  # one shared connection, or every checkout would see a different empty database
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        engine = create_engine(url, connect_args={"check_same_thread": False,
+                                                  "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (pysqlite's own is deferred and late)
+        cur = dbapi_conn.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        # A deferred transaction that reads then writes can fail at once with SQLITE_BUSY when another
+        # writer got in between; taking the write lock up front makes writers wait in busy_timeout.
+        immediate = conn.get_execution_options().get("plansync_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def alembic_config() -> Config:
+    config = Config(str(HERE / "alembic.ini"))
+    config.set_main_option("script_location", str(HERE / "migrations"))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema in one transaction; concurrent openers wait for each other."""
+    target = head_revision() if revision == "head" else revision
+    if current_revision(engine) == target:
+        return
+    with engine.execution_options(**WRITE).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        before = MigrationContext.configure(conn).get_current_revision()
+        if before == target:
+            return
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        log.info("migrating store schema from %s to %s", before or "empty", target)
+        command.upgrade(config, revision)
