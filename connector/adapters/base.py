@@ -89,6 +89,8 @@ class PullRequest:
     cursors: dict[str, Cursor]  # by scope id (as returned in ScopePull.scope_id)
     known_ids: frozenset[str] = frozenset()  # ids the store holds as present (for the census)
     full: bool = False  # a census: full pull of every scope + deletion/move detection
+    # census: the stored key of each known id, for trackers that look a vanished item up by key (GitHub)
+    known_keys: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,286 @@
+"""The GitHub adapter: pulls issues and milestones per repository, runs the census, writes owned labels.
+
+Cost model (asserted in tests/adapters/test_github*.py):
+- Each distinct repo named by the scopes is pulled once: `GET /repos/{o}/{r}/issues?state=all&
+  per_page=100&sort=updated&direction=asc[&since=...]`, following `Link: rel="next"`, so N issues cost
+  ceil(N/100) requests (at least 1), plus `GET .../milestones?state=all&per_page=100` pages. Items are
+  built from the list payloads: no per-issue request ever (no PyGithub object, no lazy completion).
+- Scopes that list `items` in a repo no other scope names pull that whole repo (one list, not one GET per
+  issue), so every repo has one cursor and one ScopePull; milestone/label/items scopes are evaluated on
+  the items by the reconciler.
+- Incremental pulls send `since` = cursor.updated - overlap, as UTC with `Z`. The cursor only advances
+  to the newest `updated_at` actually returned, never past data the caller has not stored.
+- ETag / overlap interplay: the list URL depends only on `since`, which depends only on the cursor, so a
+  quiet repo asks the identical URL every run. The first page's ETag is kept in `Cursor.etag` only when
+  that page holds the whole answer (fewer than per_page items): with `sort=updated asc`, a change appends
+  an item to the *end* of the answer, so a 304 on a first page that is also the last page proves nothing
+  changed, whereas a 304 on page 1 of several would hide changes on later pages. A 304 returns an empty
+  incremental ScopePull with the SAME cursor, so the next run sends the same URL and can 304 again
+  (free: 304s do not count against GitHub's primary limit). A changed repo answers 200 with the overlap
+  items plus the changes; the cursor moves and the next run's first request (new URL) answers 200 once
+  more with just the overlap, stores that ETag, and from then on costs one 304 per run.
+- Milestones are fetched on full pulls and on incremental pulls whose issue list changed (200); a 304
+  repo returns no milestones (absence in an incremental PullResult is not deletion). A milestone edit
+  with no issue change is seen at the next change in that repo or the next census.
+- Census (`PullRequest.full`): full pull of every repo, then one `GET .../issues/{n}` per known id that
+  the lists no longer show (keys from `PullRequest.known_keys`): 410 -> DELETED, a redirect (301,
+  followed by PyGithub) to another repo -> MOVED with the new key, 404 -> HIDDEN.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from urllib.parse import quote, urlparse
+
+from connector.adapters.base import (
+    Gone,
+    Identity,
+    LabelChange,
+    PullRequest,
+    PullResult,
+    RequestStats,
+    ScopePull,
+    WriteResult,
+)
+from connector.adapters.github_http import GithubTransport, Reply
+from connector.adapters.github_normalize import (
+    format_since,
+    item_from_github,
+    milestone_from_github,
+    repo_of,
+    repo_scope_id,
+    split_key,
+)
+from connector.adapters.http import RetryPolicy
+from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, RetriableAPIError
+from connector.mapping import GithubMapping
+from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
+from connector.settings import GithubTrackerSettings
+
+__all__ = ["GithubAdapter", "repo_scope_id", "repos_for_scopes"]
+
+log = logging.getLogger(__name__)
+PER_PAGE = 100
+DEFAULT_POLICY = RetryPolicy()
+LIST_PARAMS = {"state": "all", "per_page": PER_PAGE, "sort": "updated", "direction": "asc"}
+
+
+def repos_for_scopes(scopes: tuple[Scope, ...] | list[Scope], tracker: str) -> list[str]:
+    """The distinct repos (first-seen order) one tracker's scopes need: `repo`, and repos of `items` keys."""
+    repos: dict[str, str] = {}
+    for scope in scopes:
+        if scope.tracker != tracker:
+            continue
+        named = [scope.repo] if scope.repo else []
+        named += [split_key(key)[0] for key in scope.items or ()]
+        for repo in named:
+            repos.setdefault(repo.lower(), repo)
+    return list(repos.values())
+
+
+class GithubAdapter:
+    """TrackerAdapter for GitHub.com and GitHub Enterprise (any base URL), token auth."""
+
+    kind = "github"
+
+    def __init__(self, tracker: GithubTrackerSettings, mapping: GithubMapping, *, overlap_minutes: int = 5,
+                 policy: RetryPolicy = DEFAULT_POLICY) -> None:
+        self.name = tracker.name
+        self.tracker, self.mapping = tracker, mapping
+        self.overlap = timedelta(minutes=overlap_minutes)
+        self.stats = RequestStats()
+        self.http = GithubTransport(tracker, self.stats, policy)
+
+    # --- doctor ------------------------------------------------------------------------------------
+    def check(self) -> Identity:
+        reply = self.http.request("GET", "/user", what="GET /user")
+        host = urlparse(self.tracker.url).hostname or ""
+        deployment = "github.com" if host == "api.github.com" else "enterprise"
+        rate = (f"; rate limit {self.stats.rate_remaining}/{self.stats.rate_limit}"
+                if self.stats.rate_limit else "")
+        return Identity(tracker=self.name, user=str((reply.data or {}).get("login") or "?"),
+                        deployment=deployment, timezone=None,
+                        detail=f"API version {self.tracker.api_version}{rate}")
+
+    # --- pull --------------------------------------------------------------------------------------
+    def pull(self, request: PullRequest) -> PullResult:
+        scopes, milestones, seen = [], [], set()
+        unmapped: set[str] = set()
+        notes: list[str] = []
+        for repo in repos_for_scopes(request.scopes, self.name):
+            scope_id = repo_scope_id(self.name, repo)
+            scope_pull, repo_milestones = self._pull_repo(repo, scope_id, request.cursors.get(scope_id),
+                                                          request.full, unmapped)
+            scopes.append(scope_pull)
+            milestones.extend(repo_milestones)
+            seen.update(item.id for item in scope_pull.items)
+        gone: list[Gone] = []
+        if request.full:
+            extra, gone = self._census(request, {s.scope_id for s in scopes}, seen, unmapped, notes)
+            if extra:  # visible singly but missing from the list: keep them, they are present
+                scopes = [_with_items(s, extra.get(s.scope_id, ())) for s in scopes]
+                seen.update(item.id for items in extra.values() for item in items)
+        return PullResult(tracker=self.name, scopes=tuple(scopes), milestones=tuple(milestones),
+                          census=request.full, seen_ids=frozenset(seen) if request.full else frozenset(),
+                          gone=tuple(gone), unmapped_statuses=frozenset(unmapped), notes=tuple(notes))
+
+    def _pull_repo(self, repo: str, scope_id: str, cursor: Cursor | None, full: bool,
+                   unmapped: set[str]) -> tuple[ScopePull, list[Milestone]]:
+        incremental = not full and cursor is not None and cursor.updated is not None
+        params, headers = dict(LIST_PARAMS), {"Accept": "application/vnd.github+json"}
+        if incremental:
+            params["since"] = format_since(cursor.updated - self.overlap)
+            if cursor.etag:
+                headers["If-None-Match"] = cursor.etag
+        what = f"GET /repos/{repo}/issues"
+        first = self.http.request("GET", f"/repos/{repo}/issues", params=params, headers=headers, what=what,
+                                  budget=True)
+        if first.status == 304:
+            log.debug("%s: %s unchanged (304)", self.name, repo)
+            return ScopePull(scope_id, (), complete=False, cursor=cursor), []
+        pages = [first, *self._follow(first, what)]
+        by_id: dict[str, WorkItem] = {}
+        for page in pages:
+            for raw in _as_list(page.data, what, self.name):
+                item, fell_back = item_from_github(raw, tracker=self.name, repo=repo, mapping=self.mapping)
+                if fell_back:
+                    unmapped.add(item.raw_status)
+                by_id[item.id] = item  # an item updated while we paged shows up again later: keep the last
+        items = tuple(by_id.values())
+        newest = max((item.updated for item in items), default=None)
+        if cursor is not None and cursor.updated is not None and (newest is None or cursor.updated > newest):
+            newest = cursor.updated
+        # see the module docstring: a 304 is only trustworthy for a first page that is also the last
+        whole_answer_on_one_page = len(pages) == 1 and len(_as_list(first.data, what, self.name)) < PER_PAGE
+        etag = first.etag if whole_answer_on_one_page else None
+        new_cursor = Cursor(tracker=self.name, scope_id=scope_id, updated=newest, etag=etag,
+                            extra=dict(cursor.extra) if cursor else {})
+        milestones = self._milestones(repo)
+        return ScopePull(scope_id, items, complete=not incremental, cursor=new_cursor), milestones
+
+    def _follow(self, first: Reply, what: str) -> list[Reply]:
+        pages, url = [], first.link("next")
+        while url:
+            page = self.http.request("GET", url, what=f"{what} (next page)",
+                                     headers={"Accept": "application/vnd.github+json"}, budget=True)
+            pages.append(page)
+            url = page.link("next")
+        return pages
+
+    def _milestones(self, repo: str) -> list[Milestone]:
+        what = f"GET /repos/{repo}/milestones"
+        first = self.http.request("GET", f"/repos/{repo}/milestones", params={"state": "all", "per_page": PER_PAGE},
+                                  headers={"Accept": "application/vnd.github+json"}, what=what, budget=True)
+        return [milestone_from_github(raw, tracker=self.name, repo=repo)
+                for page in [first, *self._follow(first, what)] for raw in _as_list(page.data, what, self.name)]
+
+    # --- census ------------------------------------------------------------------------------------
+    def _census(self, request: PullRequest, pulled: set[str], seen: set[str], unmapped: set[str],
+                notes: list[str]) -> tuple[dict[str, list[WorkItem]], list[Gone]]:
+        """Look up, one by one, known items that the full lists no longer show."""
+        known_keys = request.known_keys
+        extra: dict[str, list[WorkItem]] = {}
+        gone: list[Gone] = []
+        unknown_key = 0
+        for item_id in sorted(request.known_ids - seen):
+            key = known_keys.get(item_id)
+            if not key:
+                unknown_key += 1
+                continue
+            repo, number = split_key(key)
+            if repo_scope_id(self.name, repo) not in pulled:
+                continue  # not in this run's scopes: nothing to say about it
+            found = self._probe(item_id, key, repo, number, unmapped)
+            if isinstance(found, Gone):
+                gone.append(found)
+            elif found is not None:
+                extra.setdefault(repo_scope_id(self.name, repo), []).append(found)
+        if unknown_key:
+            notes.append(f"census: {unknown_key} known GitHub item(s) missing from the lists could not be "
+                         "checked (no key given in PullRequest.known_keys)")
+        return extra, gone
+
+    def _probe(self, item_id: str, key: str, repo: str, number: int, unmapped: set[str]) -> Gone | WorkItem | None:
+        what = f"GET /repos/{repo}/issues/{number}"
+        reply = self.http.request("GET", f"/repos/{repo}/issues/{number}", what=what, budget=True,
+                                  headers={"Accept": "application/vnd.github+json"},
+                                  accept=frozenset({301, 404, 410}))
+        if reply.status == 410:
+            return Gone(self.name, item_id, Presence.DELETED, detail=f"{key} was deleted (410)")
+        if reply.status == 404:
+            return Gone(self.name, item_id, Presence.HIDDEN, detail=f"{key} is not visible to this token (404)")
+        if reply.status == 301:  # PyGithub follows same-host redirects; one it did not follow has a Location
+            return Gone(self.name, item_id, Presence.MOVED, detail=f"{key} was transferred "
+                        f"({reply.headers.get('location', 'no location given')})")
+        raw = reply.data or {}
+        now_repo = repo_of(raw, repo)
+        now_key = f"{now_repo}#{raw.get('number', number)}"
+        if str(raw.get("id")) != item_id or now_key.lower() != key.lower():
+            return Gone(self.name, item_id, Presence.MOVED, new_key=now_key, detail=f"{key} moved to {now_key}")
+        item, fell_back = item_from_github(raw, tracker=self.name, repo=repo, mapping=self.mapping)
+        if fell_back:
+            unmapped.add(item.raw_status)
+        return item
+
+    # --- writes ------------------------------------------------------------------------------------
+    def push_labels(self, change: LabelChange) -> WriteResult:
+        """One POST adding every label, one DELETE per removed label (404 = already absent = success).
+        AuthError and RateLimitExhausted propagate (they end this tracker's work); other failures are
+        returned as a failed WriteResult."""
+        if change.empty:
+            return WriteResult(change, ok=True, requests=0)
+        before = self.stats.requests
+        repo, number = split_key(change.key)
+        base = f"/repos/{repo}/issues/{number}/labels"
+        try:
+            if change.add:
+                # adding a label already present is a no-op on GitHub, so this POST is safe to retry
+                self.http.request("POST", base, body={"labels": sorted(change.add)}, what=f"POST {base}",
+                                  headers={"Accept": "application/vnd.github+json"})
+            for label in sorted(change.remove):
+                path = f"{base}/{quote(label, safe='')}"
+                self.http.request("DELETE", path, what=f"DELETE {base}/{label}", accept=frozenset({404}),
+                                  headers={"Accept": "application/vnd.github+json"})
+        except (AuthError, RateLimitExhausted):
+            raise
+        except (FatalAPIError, RetriableAPIError) as exc:
+            return WriteResult(change, ok=False, requests=self.stats.requests - before, error=str(exc))
+        return WriteResult(change, ok=True, requests=self.stats.requests - before)
+
+    def post_comment(self, issue: str, marker: str, body: str) -> str:
+        """Edit the comment holding `marker` on `issue` (owner/repo#N), else create one; returns its id.
+        Creating is never retried (a retry after a lost answer would post twice); the next run finds a
+        comment that did get created by its marker and edits it."""
+        repo, number = split_key(issue)
+        if marker not in body:
+            body = f"{body}\n\n{marker}"
+        path = f"/repos/{repo}/issues/{number}/comments"
+        headers = {"Accept": "application/vnd.github+json"}
+        first = self.http.request("GET", path, params={"per_page": PER_PAGE}, headers=headers, what=f"GET {path}")
+        for page in [first, *self._follow(first, f"GET {path}")]:
+            for comment in _as_list(page.data, f"GET {path}", self.name):
+                if marker in (comment.get("body") or ""):
+                    edit = f"/repos/{repo}/issues/comments/{comment['id']}"
+                    self.http.request("PATCH", edit, body={"body": body}, headers=headers, what=f"PATCH {edit}")
+                    return str(comment["id"])
+        created = self.http.request("POST", path, body={"body": body}, headers=headers, what=f"POST {path}",
+                                    retry=False)
+        return str((created.data or {}).get("id"))
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _as_list(data, what: str, tracker: str) -> list[dict]:
+    if data is None:
+        return []
+    if not isinstance(data, list) or not all(isinstance(entry, dict) for entry in data):
+        raise FatalAPIError(tracker, f"{what}: expected a JSON array of objects, got {type(data).__name__}")
+    return data
+
+
+def _with_items(scope: ScopePull, extra) -> ScopePull:
+    if not extra:
+        return scope
+    return ScopePull(scope.scope_id, scope.items + tuple(extra), scope.complete, scope.cursor)

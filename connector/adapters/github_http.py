@@ -1,0 +1,234 @@
+"""GitHub transport: PyGithub's Requester with its retries off, our one retry policy, error classes,
+rate-limit bookkeeping (primary budget, secondary limits) and write pacing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from github import Auth, Github
+
+from connector import clock
+from connector.adapters.base import RequestStats
+from connector.adapters.http import RetryPolicy, call_with_retry, parse_retry_after, prepare_session
+from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, RetriableAPIError
+from connector.settings import GithubTrackerSettings
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "plansync (+https://github.com/plansync)"
+SECONDARY_MIN_WAIT = 60.0  # GitHub: without retry-after, wait at least a minute, then back off
+WRITES_PER_MINUTE = 80  # GitHub's cap on content-generating requests
+_SECONDARY_HINTS = ("secondary rate limit", "abuse detection", "please retry your request again later",
+                    "please wait a few minutes before you try again")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answered request: status, lower-cased headers, parsed JSON (None for 204/304)."""
+
+    status: int
+    headers: dict[str, str]
+    data: Any
+
+    def link(self, rel: str) -> str | None:
+        for link in requests.utils.parse_header_links(self.headers.get("link", "")):
+            if link.get("rel") == rel:
+                return link.get("url")
+        return None
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+
+class GithubTransport:
+    """Every GitHub request of one adapter goes through `request`; it counts, classifies and paces."""
+
+    def __init__(self, tracker: GithubTrackerSettings, stats: RequestStats, policy: RetryPolicy) -> None:
+        self.name, self.stats, self.policy = tracker.name, stats, policy
+        self._token_env, self._budget_share = tracker.token_env, tracker.budget_share
+        self._write_interval = tracker.write_interval
+        self._last_write: float | None = None
+        self._recent_writes: deque[float] = deque(maxlen=WRITES_PER_MINUTE)
+        # PyGithub's own GithubRetry and request throttle are off: call_with_retry is the one retry
+        # layer and writes are paced here through clock.sleep (PyGithub would call time.sleep).
+        self._github = Github(auth=Auth.Token(tracker.token().get_secret_value()), base_url=tracker.url,
+                              per_page=100, timeout=max(1, math.ceil(tracker.timeout)), user_agent=USER_AGENT,
+                              verify=tracker.verify_tls, retry=None, seconds_between_requests=None,
+                              seconds_between_writes=None, api_version=tracker.api_version, lazy=True)
+        self._requester = self._github.requester
+        self._count_on_session(tracker)
+
+    def _count_on_session(self, tracker: GithubTrackerSettings) -> None:
+        """Mount our timeouts and request counter on PyGithub's requests session, so redirects PyGithub
+        follows by itself are counted too. The connection is reached through a private name; the
+        fallback (counting in `request`) loses only those redirects."""
+        create = getattr(self._requester, "_Requester__createConnection", None)
+        session = getattr(create(), "session", None) if create else None
+        self._counted_by_session = isinstance(session, requests.Session)
+        if self._counted_by_session:
+            prepare_session(session, timeout=tracker.timeout, verify=tracker.verify_tls, stats=self.stats)
+        else:  # pragma: no cover - only if PyGithub's internals change
+            log.warning("%s: PyGithub's session is not reachable; counting requests in the adapter", self.name)
+
+    def close(self) -> None:
+        self._github.close()
+
+    # --- requests ----------------------------------------------------------------------------------
+    def request(self, verb: str, url: str, *, what: str, params: dict | None = None, headers: dict | None = None,
+                body: Any = None, retry: bool = True, budget: bool = False,
+                accept: frozenset[int] = frozenset()) -> Reply:
+        """Send one request (retried per policy unless `retry=False`); statuses in `accept` are returned
+        instead of raised. `budget=True` refuses a request that would spend the reserved budget."""
+        secondary_hits = 0
+
+        def once() -> Reply:
+            nonlocal secondary_hits
+            if budget:
+                self._check_budget(what)
+            if verb != "GET":
+                self._pace_write()
+            try:
+                # a fresh dict each time: PyGithub writes the Authorization header into it
+                status, reply_headers, text = self._requester.requestJson(verb, url, params, dict(headers or {}),
+                                                                          body)
+            except requests.exceptions.RequestException as exc:
+                self._count_fallback(verb, None)
+                raise RetriableAPIError(self.name, f"{what}: connection failed ({type(exc).__name__})") from None
+            except RuntimeError as exc:  # PyGithub refuses a redirect to another host or scheme
+                raise FatalAPIError(self.name, f"{what}: {exc}") from None
+            self._count_fallback(verb, status)
+            self._note_rate(reply_headers)
+            if status >= 400 and status not in accept:
+                error = self._classify(status, reply_headers, text, what, secondary_hits)
+                if isinstance(error, RetriableAPIError) and status in (403, 429):
+                    secondary_hits += 1
+                raise error
+            return Reply(status, reply_headers, self._parse(status, text, what))
+
+        if not retry:
+            return once()
+        return call_with_retry(once, tracker=self.name, stats=self.stats, policy=self.policy, what=what)
+
+    def _count_fallback(self, verb: str, status: int | None) -> None:
+        if self._counted_by_session:
+            return
+        self.stats.requests += 1  # pragma: no cover - see _count_on_session
+        if verb == "GET":  # pragma: no cover
+            self.stats.reads += 1
+        else:  # pragma: no cover
+            self.stats.writes += 1
+        if status == 304:  # pragma: no cover
+            self.stats.not_modified += 1
+
+    def _parse(self, status: int, text: str, what: str) -> Any:
+        if status in (204, 304) or not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise FatalAPIError(self.name, f"{what}: GitHub answered {status} with a body that is not JSON "
+                                f"({text[:80]!r}...)") from None
+
+    # --- error classes -----------------------------------------------------------------------------
+    def _classify(self, status: int, headers: dict[str, str], text: str, what: str,
+                  secondary_hits: int) -> Exception:
+        message = _message(text)
+        if status == 401:
+            return AuthError(self.name, f"GitHub refused the credentials (401 {message}); check that the "
+                             f"environment variable {self._token_env} holds a valid, unexpired token")
+        if status in (403, 429):
+            stated = parse_retry_after(headers.get("retry-after"), self._server_now(headers))
+            if headers.get("x-ratelimit-remaining") == "0" and stated is None:
+                return RateLimitExhausted(self.name, f"{what}: the primary rate limit is used up "
+                                          f"({status}); {self._reset_text(headers)}")
+            if stated is not None:
+                return RetriableAPIError(self.name, f"{what}: secondary rate limit ({status}), retry after "
+                                         f"{stated:.0f} s", retry_after=stated, status=status)
+            if status == 429 or any(hint in message.lower() for hint in _SECONDARY_HINTS):
+                wait = SECONDARY_MIN_WAIT * 2 ** secondary_hits
+                return RetriableAPIError(self.name, f"{what}: secondary rate limit ({status}) without "
+                                         f"retry-after; waiting {wait:.0f} s", retry_after=wait, status=status)
+            return FatalAPIError(self.name, f"{what}: forbidden (403 {message}); the token lacks access")
+        if status >= 500:
+            stated = parse_retry_after(headers.get("retry-after"), self._server_now(headers))
+            return RetriableAPIError(self.name, f"{what}: server error {status} {message}".rstrip(),
+                                     retry_after=stated, status=status)
+        return FatalAPIError(self.name, f"{what}: {status} {message}".rstrip())
+
+    # --- rate limits -------------------------------------------------------------------------------
+    def _note_rate(self, headers: dict[str, str]) -> None:
+        try:
+            if "x-ratelimit-remaining" in headers:
+                self.stats.rate_remaining = int(float(headers["x-ratelimit-remaining"]))
+            if "x-ratelimit-limit" in headers:
+                self.stats.rate_limit = int(float(headers["x-ratelimit-limit"]))
+            if "x-ratelimit-reset" in headers:
+                self.stats.rate_reset = datetime.fromtimestamp(int(float(headers["x-ratelimit-reset"])), UTC)
+        except ValueError:
+            log.debug("%s: unreadable rate-limit headers %r", self.name, headers)
+
+    def _check_budget(self, what: str) -> None:
+        """Stop before a page would take the remaining budget below the share other users keep."""
+        remaining, limit, reset = self.stats.rate_remaining, self.stats.rate_limit, self.stats.rate_reset
+        if remaining is None or not limit:
+            return
+        if reset is not None and reset <= clock.now():
+            return  # a new window has begun since we last heard; the next reply tells us the truth
+        floor = (1 - self._budget_share) * limit
+        if remaining - 1 < floor:
+            when = f"it resets at {reset:%Y-%m-%d %H:%M} UTC" if reset else "its reset time is unknown"
+            raise RateLimitExhausted(self.name, f"{what}: stopped pulling cleanly with {remaining} of {limit} "
+                                     f"requests left (budget_share {self._budget_share:g} keeps {floor:.0f} in "
+                                     f"reserve); {when}; the next run continues from the stored cursors")
+
+    def _reset_text(self, headers: dict[str, str]) -> str:
+        reset = self.stats.rate_reset
+        if reset is None:
+            return "the reset time is unknown; the next run tries again"
+        wait = max(0, (reset - self._server_now(headers)).total_seconds())
+        return f"it resets at {reset:%Y-%m-%d %H:%M} UTC (in {wait / 60:.0f} min); the next run after that continues"
+
+    @staticmethod
+    def _server_now(headers: dict[str, str]) -> datetime:
+        """The server's clock (Date header) where it sent one: reset times are in its clock."""
+        try:
+            if headers.get("date"):
+                when = parsedate_to_datetime(headers["date"])
+                return when if when.tzinfo else when.replace(tzinfo=UTC)
+        except (TypeError, ValueError, IndexError):
+            pass
+        return clock.now()
+
+    # --- write pacing ------------------------------------------------------------------------------
+    def _pace_write(self) -> None:
+        """At least `write_interval` s between writes and at most 80 a minute. Times are tracked as
+        the moments writes were *due*, so pacing stays right when clock.sleep is replaced in tests."""
+        now = time.monotonic()
+        due = now if self._last_write is None else max(now, self._last_write + self._write_interval)
+        if len(self._recent_writes) == WRITES_PER_MINUTE:
+            due = max(due, self._recent_writes[0] + 60.0)
+        if due > now:
+            clock.sleep(due - now)
+        self._last_write = due
+        self._recent_writes.append(due)
+
+
+def _message(text: str) -> str:
+    try:
+        data = json.loads(text) if text else None
+    except ValueError:
+        return text[:120].strip()
+    if isinstance(data, dict):
+        return str(data.get("message") or "")[:200]
+    return ""
