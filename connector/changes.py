@@ -1,0 +1,171 @@
+"""The label-change plan: owned-label diffs against what trackers show now, the safety threshold, renderers.
+
+Pure: computed from a Reconciliation; `apply` (elsewhere) sends the changes through the adapters.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+
+from connector.adapters.base import LabelChange
+from connector.errors import UnsafePlan
+from connector.findings import natural_key
+from connector.reconcile import Reconciliation, Uid
+
+log = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # tracker text is untrusted: no terminal escapes
+
+
+@dataclass(frozen=True)
+class ChangePlan:
+    changes: tuple[LabelChange, ...]  # sorted by tracker, then milestone (plan order, none last), then key
+    items_in_scope: int  # in-scope issues (pull requests are not counted)
+    items_labelled_now: int  # in-scope items carrying at least one owned label now
+    milestones: dict[Uid, str | None] = field(default_factory=dict, compare=False)  # change -> its group
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    @property
+    def share(self) -> float:
+        """Changed items / items in scope (1.0 when changes exist but nothing is in scope)."""
+        if not self.changes:
+            return 0.0
+        return len(self.changes) / self.items_in_scope if self.items_in_scope else 1.0
+
+    @property
+    def labels_to_add(self) -> int:
+        return sum(len(c.add) for c in self.changes)
+
+    @property
+    def labels_to_remove(self) -> int:
+        return sum(len(c.remove) for c in self.changes)
+
+    def by_tracker(self) -> dict[str, list[LabelChange]]:
+        out: dict[str, list[LabelChange]] = {}
+        for change in self.changes:
+            out.setdefault(change.tracker, []).append(change)
+        return out
+
+    def summary(self) -> str:
+        if not self.changes:
+            return "No changes. Trackers match the plan."
+        return (f"Plan: {_count(self.labels_to_add, 'label')} to add, {self.labels_to_remove} to remove, "
+                f"on {_count(len(self.changes), 'item')}.")
+
+
+def plan_changes(reconciliation: Reconciliation, prefix: str) -> ChangePlan:
+    """Diff each in-scope item's desired owned labels against its current labels; labels outside
+    `prefix` never enter a change, and items already right produce none."""
+    if not prefix:
+        raise ValueError("the owned label prefix must not be empty: plansync would own every label")
+    order = {m.key: n for n, m in enumerate(reconciliation.milestones)}
+    last = len(order)
+    health = {m.key: m.health.severity for m in reconciliation.milestones}
+    membership = reconciliation.membership
+    keyed: list[tuple[tuple, LabelChange, str | None]] = []
+    in_scope = labelled = 0
+    for uid, desired in reconciliation.desired_labels.items():
+        item = reconciliation.items[uid]
+        current = item.owned_labels(prefix)
+        if not item.is_pull_request:
+            in_scope += 1
+        if current:
+            labelled += 1
+        wanted = frozenset(label for label in desired if label.startswith(prefix))
+        if wanted == current:
+            continue
+        keys = membership.get(uid)
+        group = (max(keys, key=lambda k: health[k]) if len(keys) > 1 else keys[0]) if keys else None
+        change = LabelChange(tracker=item.tracker, item_id=item.id, key=item.key, add=wanted - current,
+                             remove=current - wanted, reasons=reconciliation.label_reasons.get(uid, ()))
+        keyed.append(((item.tracker, order.get(group, last) if group else last, natural_key(item.key), item.id),
+                      change, group))
+    keyed.sort(key=lambda entry: entry[0])
+    plan = ChangePlan(changes=tuple(c for _, c, _ in keyed), items_in_scope=in_scope, items_labelled_now=labelled,
+                      milestones={(c.tracker, c.item_id): g for _, c, g in keyed})
+    log.debug("change plan: %s", plan.summary())
+    return plan
+
+
+def check_safety(plan: ChangePlan, *, max_share: float, force: bool) -> None:
+    """Refuse (UnsafePlan) a plan changing more than `max_share` of the items in scope, unless forced or
+    nothing carries an owned label yet (the first apply labels everything once)."""
+    if plan.share <= max_share:
+        return
+    changed, total = len(plan.changes), plan.items_in_scope
+    if force:
+        log.warning("applying a change to %d of %d items (%.1f %%) above the %.0f %% threshold: --force given",
+                    changed, total, plan.share * 100, max_share * 100)
+        return
+    if plan.items_labelled_now == 0:
+        log.info("first apply: no item carries an owned label yet, so the %.0f %% threshold does not apply",
+                 max_share * 100)
+        return
+    raise UnsafePlan(f"this apply would change the owned labels of {changed} of {total} items in scope "
+                     f"({plan.share * 100:.1f} %), more than the allowed {max_share * 100:.0f} %. "
+                     "Review the changes with `plansync plan`; if they are intended (a re-scoped plan, a new "
+                     "prefix), rerun with --force.")
+
+
+def render_text(plan: ChangePlan, reconciliation: Reconciliation) -> str:
+    """A readable diff grouped by tracker and milestone, one line per label added or removed."""
+    if not plan.changes:
+        return plan.summary() + "\n"
+    status = {m.key: m for m in reconciliation.milestones}
+    lines: list[str] = []
+    for tracker, changes in plan.by_tracker().items():
+        lines.append(f"{_clean(tracker)}:")
+        group_now: object = object()
+        key_width = max(len(c.key) for c in changes)
+        label_width = max(len(label) for c in changes for label in c.add | c.remove)
+        for change in changes:
+            group = plan.milestones.get((change.tracker, change.item_id))
+            if group != group_now:
+                group_now = group
+                if group is None:
+                    lines.append("  not in a plan milestone")
+                else:
+                    ms = status[group]
+                    lines.append(f"  milestone {_clean(group)} ({_clean(ms.title)}, due {ms.due}): {ms.health.value}")
+            item = reconciliation.items.get((change.tracker, change.item_id))
+            title = _clean(item.title) if item else ""
+            why = "; ".join(change.reasons)
+            for sign, labels in (("+", change.add), ("-", change.remove)):
+                for label in sorted(labels):
+                    lines.append(f"    {sign} {_clean(label):<{label_width}}  {_clean(change.key):<{key_width}}  "
+                                 f"{_shorten(title, 60)}" + (f"   ({_clean(why)})" if why else ""))
+        lines.append("")
+    lines.append(plan.summary())
+    return "\n".join(lines) + "\n"
+
+
+def render_json(plan: ChangePlan) -> str:
+    """The plan for machines: every change with its labels sorted, plus the counts the safety check uses."""
+    document = {
+        "changes": [{"tracker": c.tracker, "item_id": c.item_id, "key": c.key,
+                     "milestone": plan.milestones.get((c.tracker, c.item_id)),
+                     "add": sorted(c.add), "remove": sorted(c.remove), "reasons": list(c.reasons)}
+                    for c in plan.changes],
+        "summary": {"labels_to_add": plan.labels_to_add, "labels_to_remove": plan.labels_to_remove,
+                    "items_changed": len(plan.changes), "items_in_scope": plan.items_in_scope,
+                    "items_labelled_now": plan.items_labelled_now, "share": round(plan.share, 6)},
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub("\ufffd", text)
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

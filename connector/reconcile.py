@@ -1,0 +1,343 @@
+"""Reconcile the declared plan with observed items: membership, progress, forecast, health, findings, labels.
+
+Pure: no I/O, no store, no HTTP. The rules are stated exactly in docs/rules.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from connector.findings import (
+    Finding,
+    Uid,
+    cross_tracker_drift,
+    dependency_risk,
+    item_findings,
+    key_list,
+    milestone_date_drift,
+    natural_key,
+    sort_findings,
+)
+from connector.forecast import Forecast, daily_throughput, forecast_backlogs
+from connector.model import Milestone, Plan, Presence, Scope, Status, WorkItem
+
+__all__ = ["Finding", "Forecast", "Health", "MilestoneStatus", "Progress", "Reconciliation", "Uid", "reconcile",
+           "natural_key"]
+
+log = logging.getLogger(__name__)
+
+
+class Health(StrEnum):
+    DONE = "done"
+    ON_TRACK = "on-track"
+    AT_RISK = "at-risk"
+    OFF_TRACK = "off-track"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+
+_SEVERITY = {Health.DONE: 0, Health.ON_TRACK: 1, Health.AT_RISK: 2, Health.OFF_TRACK: 3}
+NO_ITEMS = "no items in scope"
+NO_THROUGHPUT = "no completed work yet to forecast from"
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int  # member issues (pull requests never count)
+    done: int
+    dropped: int
+    open: int
+    blocked: int
+    points_total: float  # estimates of every member that is not dropped
+    points_done: float
+
+
+@dataclass(frozen=True)
+class MilestoneStatus:
+    key: str
+    title: str
+    due: date
+    owner: str | None
+    health: Health
+    reasons: tuple[str, ...]  # why the health is what it is; most severe first
+    progress: Progress
+    forecast: Forecast
+    items: tuple[Uid, ...]  # member issues, by tracker then natural key order
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    as_of: datetime
+    milestones: tuple[MilestoneStatus, ...]  # in plan order
+    findings: tuple[Finding, ...]  # deterministic order (see findings.sort_findings)
+    membership: dict[Uid, tuple[str, ...]]  # item -> plan milestone keys it belongs to (plan order)
+    unplanned: frozenset[Uid]  # in a watch scope, in no milestone (open or not)
+    desired_labels: dict[Uid, frozenset[str]]  # owned labels each in-scope item should carry
+    items: dict[Uid, WorkItem]  # the items considered: present ones in any scope (pull requests included)
+    label_reasons: dict[Uid, tuple[str, ...]] = field(default_factory=dict)  # why desired_labels is so
+    today: date | None = None  # `as_of` as a date in the plan's timezone
+    throughput: tuple[int, ...] = ()  # items finished as done per day, oldest first (the forecast's input)
+
+    def milestone(self, key: str) -> MilestoneStatus:
+        return next(m for m in self.milestones if m.key == key)
+
+    def primary_milestone(self, uid: Uid) -> str | None:
+        """The milestone that drives an item's health label: the worst, ties broken by plan order."""
+        keys = self.membership.get(uid)
+        if not keys:
+            return None
+        health = {m.key: m.health.severity for m in self.milestones}
+        return max(keys, key=lambda k: health[k]) if len(keys) > 1 else keys[0]
+
+
+class _ScopeIndex:
+    """Present items indexed for evaluating scopes locally."""
+
+    def __init__(self, present: Mapping[Uid, WorkItem]) -> None:
+        self.present = present
+        self.by_container: dict[tuple[str, str], list[WorkItem]] = {}
+        self.by_key: dict[tuple[str, str], WorkItem] = {}
+        for item in present.values():
+            self.by_container.setdefault((item.tracker, item.container.casefold()), []).append(item)
+            self.by_key[(item.tracker, item.key.casefold())] = item
+        self._cache: dict[str, list[WorkItem]] = {}
+
+    def hits(self, scope: Scope, members: Mapping[str, frozenset[Uid]]) -> list[WorkItem]:
+        """Present items a scope names (pull requests included; callers decide what they count for)."""
+        cached = self._cache.get(scope.id)
+        if cached is not None:
+            return cached
+        if scope.repo is not None:
+            pool = self.by_container.get((scope.tracker, scope.repo.casefold()), [])
+            if scope.milestone is not None:
+                wanted = scope.milestone.casefold()
+                found = [i for i in pool if any(m.casefold() == wanted for m in i.milestones)]
+            elif scope.label is not None:
+                wanted = scope.label.casefold()
+                found = [i for i in pool if any(lb.casefold() == wanted for lb in i.labels)]
+            elif scope.items is not None:
+                keys = {k.casefold() for k in scope.items}
+                found = [i for i in pool if i.key.casefold() in keys]
+            else:
+                found = list(pool)
+        elif scope.jql is not None:
+            found = [self.present[uid] for uid in members.get(scope.id, ()) if uid in self.present
+                     and self.present[uid].tracker == scope.tracker]
+        else:
+            found = [i for k in scope.items or () if (i := self.by_key.get((scope.tracker, k.casefold())))]
+        self._cache[scope.id] = found
+        return found
+
+
+def reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, frozenset[Uid]],
+              milestones: Iterable[Milestone], done_events: Iterable[tuple[str, str, datetime]], *,
+              now: datetime, prefix: str = "plan:", stale_days: int = 14, forecast_runs: int = 2000,
+              seed: int = 0) -> Reconciliation:
+    """Evaluate the plan against the observed items; see docs/rules.md for every rule."""
+    tz = ZoneInfo(plan.plan.timezone)
+    today = now.astimezone(tz).date()
+    present = {item.uid: item for item in items if item.presence is Presence.PRESENT}
+    index = _ScopeIndex(present)
+
+    in_scope: dict[Uid, WorkItem] = {}
+    membership_lists: dict[Uid, list[str]] = {}
+    member_items: dict[str, list[WorkItem]] = {}
+    for pm in plan.milestones:
+        mine: dict[Uid, WorkItem] = {}
+        for scope in pm.scope:
+            for item in index.hits(scope, members):
+                in_scope[item.uid] = item
+                if not item.is_pull_request:
+                    mine[item.uid] = item
+        member_items[pm.key] = list(mine.values())
+        for uid in mine:
+            membership_lists.setdefault(uid, []).append(pm.key)
+    membership = {uid: tuple(keys) for uid, keys in membership_lists.items()}
+    unplanned_set: set[Uid] = set()
+    for scope in plan.watch:
+        for item in index.hits(scope, members):
+            in_scope[item.uid] = item
+            if not item.is_pull_request and item.uid not in membership:
+                unplanned_set.add(item.uid)
+
+    dues = {pm.key: pm.due for pm in plan.milestones}
+    overdue = _overdue(in_scope, membership, unplanned_set, dues, today)
+    progress = {key: _progress(member_items[key]) for key in member_items}
+
+    finished = _finish_times(member_items, done_events, present)
+    throughput = daily_throughput(finished, today=today, tz=tz, start=plan.plan.start)
+    backlogs = _backlogs(plan, member_items)
+    forecasts = forecast_backlogs(backlogs, {k: p.open for k, p in progress.items()}, throughput, today=today,
+                                  runs=forecast_runs, seed=seed)
+
+    statuses: list[MilestoneStatus] = []
+    for pm in plan.milestones:
+        health, reasons = _health(pm.due, member_items[pm.key], progress[pm.key], forecasts[pm.key], overdue, today)
+        uids = tuple(sorted((i.uid for i in member_items[pm.key]), key=lambda u: (u[0], natural_key(present[u].key))))
+        statuses.append(MilestoneStatus(pm.key, pm.title, pm.due, pm.owner, health, reasons, progress[pm.key],
+                                        forecasts[pm.key], uids))
+    health_of = {s.key: s.health for s in statuses}
+
+    desired, label_reasons = _desired_labels(in_scope, membership, unplanned_set, overdue, statuses, prefix)
+
+    findings = item_findings(in_scope, membership, unplanned_set, overdue, plan, now=now, stale_days=stale_days)
+    findings += milestone_date_drift(plan, milestones)
+    findings += cross_tracker_drift(present, in_scope, membership)
+    findings += dependency_risk(plan, health_of, {k: f.p50 for k, f in forecasts.items()})
+
+    log.debug("reconciled %d items in scope, %d milestones, %d findings", len(in_scope), len(statuses),
+              len(findings))
+    return Reconciliation(as_of=now, milestones=tuple(statuses), findings=sort_findings(findings, plan, present),
+                          membership=membership, unplanned=frozenset(unplanned_set), desired_labels=desired,
+                          items=in_scope, label_reasons=label_reasons, today=today, throughput=throughput.daily)
+
+
+def _overdue(in_scope: Mapping[Uid, WorkItem], membership: Mapping[Uid, tuple[str, ...]], unplanned: set[Uid],
+             dues: Mapping[str, date], today: date) -> dict[Uid, tuple[str | None, str]]:
+    """Open issues past their own due date or a milestone's: uid -> (milestone or None, why)."""
+    out: dict[Uid, tuple[str | None, str]] = {}
+    for uid, item in in_scope.items():
+        if not item.is_open or item.is_pull_request:
+            continue
+        keys = membership.get(uid, ())
+        if not keys and uid not in unplanned:
+            continue
+        passed = [k for k in keys if dues[k] < today]
+        if passed:
+            first = min(passed, key=lambda k: dues[k])
+            out[uid] = (first, f"past milestone {first}'s due date {dues[first]}")
+        elif item.due is not None and item.due < today:
+            out[uid] = (keys[0] if keys else None, f"past its due date {item.due}")
+    return out
+
+
+def _progress(items: list[WorkItem]) -> Progress:
+    done = dropped = blocked = 0
+    points_total = points_done = 0.0
+    for item in items:
+        status = item.status
+        if status is Status.DROPPED:
+            dropped += 1
+            continue
+        points = item.estimate or 0.0
+        points_total += points
+        if status is Status.DONE:
+            done += 1
+            points_done += points
+        elif status is Status.BLOCKED:
+            blocked += 1
+    total = len(items)
+    return Progress(total, done, dropped, total - done - dropped, blocked, points_total, points_done)
+
+
+def _finish_times(member_items: Mapping[str, list[WorkItem]], done_events: Iterable[tuple[str, str, datetime]],
+                  present: Mapping[Uid, WorkItem]) -> list[datetime]:
+    """One instant per milestone member that is done now: the latest it became done (events or `resolved`)."""
+    latest: dict[Uid, datetime] = {}
+    for items in member_items.values():
+        for item in items:
+            if item.status is Status.DONE:
+                latest[item.uid] = item.resolved if item.resolved is not None else None  # type: ignore[assignment]
+    for tracker, item_id, when in done_events:
+        uid = (tracker, item_id)
+        if uid in latest and (latest[uid] is None or when > latest[uid]):
+            latest[uid] = when
+    return [when for when in latest.values() if when is not None]
+
+
+def _backlogs(plan: Plan, member_items: Mapping[str, list[WorkItem]]) -> dict[str, int]:
+    """Open items queued up to and including each milestone, working milestones in due-date order.
+
+    Shared throughput goes to the earliest-due milestone first (ties: plan order), so a milestone's
+    forecast covers its own open items plus those of every milestone due no later; an item in several
+    milestones is counted once.
+    """
+    order = sorted(range(len(plan.milestones)), key=lambda n: (plan.milestones[n].due, n))
+    queued: set[Uid] = set()
+    out: dict[str, int] = {}
+    for n in order:
+        key = plan.milestones[n].key
+        queued.update(i.uid for i in member_items[key] if i.is_open)
+        out[key] = len(queued)
+    return out
+
+
+def _health(due: date, items: list[WorkItem], progress: Progress, forecast: Forecast,
+            overdue: Mapping[Uid, tuple[str | None, str]], today: date) -> tuple[Health, tuple[str, ...]]:
+    if progress.total == 0:
+        return Health.AT_RISK, (NO_ITEMS,)
+    if progress.open == 0:
+        return Health.DONE, (f"all {progress.total} items done or dropped",)
+    off: list[str] = []
+    risk: list[str] = []
+    if due < today:
+        off.append(f"the due date {due} has passed with {_count(progress.open, 'item')} open")
+    if forecast.p50 is not None and forecast.p50 > due:
+        off.append(f"P50 forecast {forecast.p50} is after the due date {due}")
+    if forecast.p85 is not None and forecast.p85 > due and not (forecast.p50 and forecast.p50 > due):
+        risk.append(f"P85 forecast {forecast.p85} is after the due date {due}")
+    if forecast.method == "none":
+        risk.append(NO_THROUGHPUT)
+    blocked = [i for i in items if i.status is Status.BLOCKED]
+    if blocked:
+        risk.append(f"{_count(len(blocked), 'item')} blocked: {key_list(blocked)}")
+    late = [i for i in items if i.uid in overdue]
+    if late and due >= today:  # when the milestone itself is late, every open item is and that is said above
+        risk.append(f"{_count(len(late), 'item')} overdue: {key_list(late)}")
+    if off:
+        return Health.OFF_TRACK, tuple(off + risk)
+    if risk:
+        return Health.AT_RISK, tuple(risk)
+    if forecast.p85 is not None:
+        return Health.ON_TRACK, (f"P85 forecast {forecast.p85} is on or before the due date {due}",)
+    return Health.ON_TRACK, ("no rule for at-risk or off-track applies",)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _desired_labels(in_scope: Mapping[Uid, WorkItem], membership: Mapping[Uid, tuple[str, ...]],
+                    unplanned: set[Uid], overdue: Mapping[Uid, tuple[str | None, str]],
+                    statuses: Iterable[MilestoneStatus], prefix: str
+                    ) -> tuple[dict[Uid, frozenset[str]], dict[Uid, tuple[str, ...]]]:
+    by_key = {s.key: s for s in statuses}
+    health_label = {key: frozenset({f"{prefix}{s.health.value}"}) for key, s in by_key.items()}
+    health_reason = {key: f"milestone {key} is {s.health.value}: {'; '.join(s.reasons)}"
+                     for key, s in by_key.items()}
+    unplanned_label = frozenset({f"{prefix}unplanned"})
+    overdue_label = f"{prefix}overdue"
+    none: frozenset[str] = frozenset()
+    pr_reason = ("a pull request is development activity, never planned work: it carries no owned labels",)
+    closed_reason = {Status.DONE: ("done: owned labels are for open work only",),
+                     Status.DROPPED: ("dropped: owned labels are for open work only",)}
+    desired: dict[Uid, frozenset[str]] = {}
+    reasons: dict[Uid, tuple[str, ...]] = {}
+    for uid, item in in_scope.items():
+        if item.is_pull_request:
+            desired[uid], reasons[uid] = none, pr_reason
+            continue
+        if not item.is_open:
+            desired[uid], reasons[uid] = none, closed_reason[item.status]
+            continue
+        keys = membership.get(uid)
+        if keys:
+            worst = max(keys, key=lambda k: by_key[k].health.severity) if len(keys) > 1 else keys[0]
+            labels, why = health_label[worst], (health_reason[worst],)
+        elif uid in unplanned:
+            labels, why = unplanned_label, ("in a watch scope but in no plan milestone",)
+        else:  # only pull requests reach here, excluded above; kept for safety
+            desired[uid], reasons[uid] = none, ()
+            continue
+        late = overdue.get(uid)
+        if late is not None:
+            labels, why = labels | {overdue_label}, why + (f"overdue: {late[1]}",)
+        desired[uid], reasons[uid] = labels, why
+    return desired, reasons
