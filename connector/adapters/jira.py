@@ -1,0 +1,345 @@
+"""The Jira adapter (Cloud and Server/Data Center): pull scopes and milestones, census, label push-back.
+
+Cursor choice: a scope's new cursor is the newest `updated` among the items this pull returned (or the
+previous cursor when nothing newer came back). It is Jira's own clock (no skew with ours or a sandbox's),
+and it never passes data we did not store: the caller stores the items and the cursor in one
+transaction, and anything Jira indexes late is caught by the overlap window (and by the next census).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from pydantic import SecretStr
+
+from connector.adapters.base import (
+    Gone,
+    Identity,
+    LabelChange,
+    PullRequest,
+    PullResult,
+    RequestStats,
+    ScopePull,
+    WriteResult,
+)
+from connector.adapters.http import RetryPolicy
+from connector.adapters.jira_http import JiraHttp
+from connector.adapters.jira_normalize import (
+    FieldIds,
+    MalformedPayload,
+    Normalizer,
+    adf_text,
+    discover_fields,
+    epic_milestone,
+    sprint_milestone,
+    version_milestone,
+)
+from connector.adapters.jira_search import (
+    CENSUS_PAGE_SIZE,
+    PAGE_SIZE,
+    cloud_pages,
+    full_jql,
+    incremental_jql,
+    scope_jql,
+    server_pages,
+)
+from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, TrackerError
+from connector.mapping import JiraMapping
+from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
+from connector.settings import JiraTrackerSettings
+
+log = logging.getLogger(__name__)
+
+AGILE = "/rest/agile/1.0"
+_DEFAULT_POLICY = RetryPolicy()
+
+
+class JiraAdapter:
+    """One configured Jira. Per pull: `/field` once per adapter, `/myself` once when any scope is
+    incremental, `serverInfo` once per adapter when `deployment` is not configured."""
+
+    kind = "jira"
+
+    def __init__(self, tracker: JiraTrackerSettings, mapping: JiraMapping, *, overlap_minutes: int = 5,
+                 policy: RetryPolicy = _DEFAULT_POLICY, token: SecretStr | str | None = None) -> None:
+        self.tracker = tracker
+        self.name = tracker.name or "jira"
+        self.mapping = mapping
+        self.overlap_minutes = overlap_minutes
+        self.stats = RequestStats()
+        secret = SecretStr(token) if isinstance(token, str) else token or tracker.token()
+        self._deployment: str | None = tracker.deployment
+        # the API version only shapes paths we build ourselves; the library's own methods are unused
+        self.http = JiraHttp(tracker, self.name, secret, "3" if self._deployment == "cloud" else "2",
+                             self.stats, policy)
+        self._fields: FieldIds | None = None
+        self._notes: list[str] = []
+
+    # --- connection facts ------------------------------------------------------------------------
+    @property
+    def deployment(self) -> str:
+        if self._deployment is None:
+            info = self.http.get_json("/rest/api/2/serverInfo", what="reading serverInfo",
+                                      endpoint="GET /serverInfo")
+            kind = str((info or {}).get("deploymentType") or "").lower() if isinstance(info, dict) else ""
+            self._deployment = "cloud" if kind == "cloud" else "server"
+            log.info("%s: detected Jira %s (serverInfo.deploymentType=%r)", self.name, self._deployment, kind)
+        return self._deployment
+
+    @property
+    def api(self) -> str:
+        return "/rest/api/3" if self.deployment == "cloud" else "/rest/api/2"
+
+    def _myself(self) -> dict:
+        me = self.http.get_json(f"{self.api}/myself", what="reading /myself", endpoint="GET /myself")
+        if not isinstance(me, dict):
+            raise FatalAPIError(self.name, "reading /myself: the answer is not a user object")
+        return me
+
+    def _field_ids(self) -> FieldIds:
+        if self._fields is None:
+            raw = self.http.get_json(f"{self.api}/field", what="listing fields", endpoint="GET /field")
+            try:
+                self._fields = discover_fields(raw)
+            except MalformedPayload as exc:
+                raise FatalAPIError(self.name, f"listing fields: {exc}") from None
+        return self._fields
+
+    def check(self) -> Identity:
+        me = self._myself()
+        user = me.get("emailAddress") or me.get("accountId") or me.get("name") or me.get("displayName") or "?"
+        return Identity(tracker=self.name, user=str(user), deployment=self.deployment,
+                        timezone=me.get("timeZone"), detail=f"{self.tracker.url} ({self.api})")
+
+    # --- pulling ---------------------------------------------------------------------------------
+    def pull(self, request: PullRequest) -> PullResult:
+        try:
+            return self._pull(request)
+        except MalformedPayload as exc:
+            raise FatalAPIError(self.name, f"pull failed, nothing stored: {exc}") from None
+
+    def _pull(self, request: PullRequest) -> PullResult:
+        scopes = [s for s in request.scopes if s.tracker == self.name]
+        self._notes = []
+        fields = self._field_ids()
+        normalizer = Normalizer(self.name, self.tracker.url, self.mapping, fields)
+        since = {s.id: c.updated for s in scopes
+                 if not request.full and (c := request.cursors.get(s.id)) is not None and c.updated is not None}
+        timezone = self._myself().get("timeZone") if since else None
+        unmapped: set[str] = set()
+        raws: dict[str, dict] = {}
+        pulls: list[ScopePull] = []
+        changed_projects: set[str] = set()
+        for scope in scopes:
+            previous = request.cursors.get(scope.id)
+            start = since.get(scope.id)
+            jql = (incremental_jql(scope, start, self.overlap_minutes, timezone) if start is not None
+                   else full_jql(scope))
+            items: dict[str, WorkItem] = {}
+            for page in self._search(jql, fields.request_list(), PAGE_SIZE, scope.describe()):
+                for raw in page:
+                    item = normalizer.item(raw, unmapped)
+                    if item.id not in items or item.updated >= items[item.id].updated:  # overlap dedupe
+                        items[item.id] = item
+                        raws[item.id] = raw
+            prior = previous.updated if previous else None
+            newest = max((i.updated for i in items.values()), default=None)
+            changed_projects |= {i.container for i in items.values() if prior is None or i.updated > prior}
+            cursor = Cursor(self.name, scope.id, updated=max((t for t in (newest, prior) if t), default=None),
+                            etag=None, extra={"timezone": timezone} if timezone else {})
+            pulls.append(ScopePull(scope.id, tuple(items.values()), complete=start is None, cursor=cursor))
+        all_items = {i.id: i for p in pulls for i in p.items}
+        milestones = self._milestones(all_items, raws, normalizer,
+                                      all_items_projects(all_items) if request.full else changed_projects,
+                                      agile=request.full)
+        census = {}
+        if request.full:
+            census = self._census(scopes, set(all_items), request.known_ids,
+                                  getattr(request, "known_keys", {}) or {})
+        return PullResult(tracker=self.name, scopes=tuple(pulls), milestones=tuple(milestones),
+                          census=request.full, seen_ids=frozenset(census.get("seen", ())),
+                          gone=tuple(census.get("gone", ())), unmapped_statuses=frozenset(unmapped),
+                          notes=tuple(self._notes))
+
+    def _search(self, jql: str, fields: list[str], page_size: int, what: str) -> Iterator[list[dict]]:
+        """Pages of one search, on the deployment's own endpoint (never the library's v2-path helper)."""
+        cloud = self.deployment == "cloud"
+        path = f"{self.api}/search/jql" if cloud else f"{self.api}/search"
+        endpoint = "GET /search/jql" if cloud else "GET /search"
+        label = f"search for scope {what!r}"
+
+        def fetch(params: dict) -> dict:
+            return self.http.get_json(path, what=label, endpoint=endpoint, params=params)
+
+        yield from (cloud_pages if cloud else server_pages)(fetch, jql, fields, page_size)
+
+    # --- census ----------------------------------------------------------------------------------
+    def _census(self, scopes: list[Scope], pulled: set[str], known: frozenset[str],
+                known_keys: dict[str, str]) -> dict:
+        """Id-only snapshot of every scope (pages of up to 5000), then one GET per stored id not seen.
+
+        The snapshot is taken after the full pages: one or two requests that do not shift under edits
+        the way a long paged pull can, so a miss is worth probing. A 404 is "deleted or no longer
+        visible" (Jira cannot tell them apart); a 200 with a new key is moved, unless a
+        scope still has it; a 200 with the stored key only left the scopes (still present).
+        """
+        seen = set(pulled)
+        size = CENSUS_PAGE_SIZE[self.deployment]
+        for scope in scopes:
+            for page in self._search(full_jql(scope), ["id"], size, f"{scope.describe()} (census)"):
+                seen.update(str(raw["id"]) for raw in page if isinstance(raw, dict) and "id" in raw)
+        gone: list[Gone] = []
+        alive: dict[str, str] = {}
+        for issue_id in sorted(known - seen, key=lambda v: (len(v), v)):
+            resp = self.http.call("GET", f"{self.api}/issue/{issue_id}", what=f"checking issue {issue_id}",
+                                  endpoint="GET /issue/{id}", params={"fields": "project"}, allow=(404,))
+            if resp.status_code == 404:
+                gone.append(Gone(self.name, issue_id, Presence.DELETED, detail="deleted or no longer visible"))
+            else:
+                alive[issue_id] = str((self.http.decode(resp, f"checking issue {issue_id}") or {}).get("key") or "")
+        if alive:  # an id the snapshot missed may still match a scope (eventual consistency): ask once
+            ids = ", ".join(sorted(alive))
+            for scope in scopes:
+                jql = f"({scope_jql(scope)}) AND id in ({ids})"
+                for page in self._search(jql, ["id"], size, f"{scope.describe()} (census recheck)"):
+                    seen.update(str(raw["id"]) for raw in page if isinstance(raw, dict) and "id" in raw)
+            for i, key in sorted(alive.items()):
+                # same key as stored: it only left the scopes (the complete scope pulls say so)
+                if i not in seen and known_keys.get(i) != key:
+                    gone.append(Gone(self.name, i, Presence.MOVED, new_key=key or None,
+                                     detail=f"moved: now {key}, outside every scope"))
+        return {"seen": seen, "gone": gone}
+
+    # --- milestones ------------------------------------------------------------------------------
+    def _milestones(self, items: dict[str, WorkItem], raws: dict[str, dict], normalizer: Normalizer,
+                    projects: set[str], *, agile: bool) -> list[Milestone]:
+        """Versions of `projects` (one paged call each), sprints, and epics among the items.
+
+        Incremental pulls only refresh projects whose items really changed, so an unchanged pull costs
+        nothing here; the full pull (census) refreshes every project and asks the Agile API for sprints.
+        """
+        out: dict[str, Milestone] = {}
+        for key in sorted(projects):
+            for raw in self._paged(f"{self.api}/project/{key}/version", f"versions of project {key}",
+                                   "GET /project/{key}/version"):
+                out.setdefault(f"version:{raw['id']}", version_milestone(self.name, raw, key, self.tracker.url))
+        project_of = {i: item.container for i, item in items.items()}
+        for m in normalizer.sprint_milestones(raws.values(), project_of):
+            out.setdefault(m.id, m)
+        if agile:
+            for m in self._agile_sprints(sorted(projects)):
+                out[m.id] = m
+        for item in items.values():
+            if item.type == "Epic":
+                m = epic_milestone(item)
+                out.setdefault(m.id, m)
+        return list(out.values())
+
+    def _agile_sprints(self, projects: list[str]) -> list[Milestone]:
+        out: list[Milestone] = []
+        try:
+            for key in projects:
+                boards = self._paged(f"{AGILE}/board", f"boards of project {key}", "GET /agile/board",
+                                     params={"projectKeyOrId": key, "type": "scrum"})
+                for board in boards:
+                    for raw in self._paged(f"{AGILE}/board/{board['id']}/sprint", f"sprints of board {board['id']}",
+                                           "GET /agile/board/{id}/sprint", params={"state": "active,future,closed"}):
+                        out.append(sprint_milestone(self.name, raw, key, self.tracker.url))
+        except (AuthError, RateLimitExhausted):
+            raise
+        except FatalAPIError as exc:  # Jira Software absent or no board access: sprints from issues only
+            self._notes.append(f"sprints from the Agile API unavailable ({exc}); using the issues' sprint field")
+        return out
+
+    def _paged(self, path: str, what: str, endpoint: str, params: dict | None = None) -> list[dict]:
+        """startAt/isLast paging (versions, boards, sprints); a plain list answer is one page."""
+        out: list[dict] = []
+        start = 0
+        while True:
+            page = self.http.get_json(path, what=what, endpoint=endpoint,
+                                      params={**(params or {}), "startAt": start, "maxResults": 50})
+            if isinstance(page, list):
+                return out + [v for v in page if isinstance(v, dict)]
+            values = page.get("values") if isinstance(page, dict) else None
+            if not isinstance(values, list):
+                raise MalformedPayload(f"{what}: the answer has no `values` list")
+            out += [v for v in values if isinstance(v, dict) and "id" in v]
+            start += len(values)
+            total = page.get("total")
+            if not values or page.get("isLast") is True or (isinstance(total, int) and start >= total):
+                return out
+            if page.get("isLast") is None and total is None:
+                return out
+
+    # --- writing ---------------------------------------------------------------------------------
+    def push_labels(self, change: LabelChange) -> WriteResult:
+        """One PUT with update.labels add/remove (never a fields.labels overwrite); empty: no request."""
+        if change.empty:
+            return WriteResult(change, ok=True, requests=0)
+        labels = change.add | change.remove
+        problem = None
+        if change.tracker != self.name:
+            problem = f"change is for tracker {change.tracker!r}, not {self.name!r}"
+        elif change.add & change.remove:
+            problem = f"labels both added and removed: {sorted(change.add & change.remove)}"
+        elif any(not label or any(ch.isspace() for ch in label) for label in labels):
+            problem = "Jira labels cannot be empty or contain spaces"
+        if problem:
+            return WriteResult(change, ok=False, requests=0, error=problem)
+        ops = [{"add": label} for label in sorted(change.add)] + [{"remove": label} for label in sorted(change.remove)]
+        before = self.stats.requests
+        try:
+            # by id: the key changes when an issue moves, the id never does
+            self.http.call("PUT", f"{self.api}/issue/{change.item_id}", what=f"updating labels of {change.key}",
+                           endpoint="PUT /issue/{id}", body={"update": {"labels": ops}}, issue=change.item_id)
+        except (AuthError, RateLimitExhausted):
+            raise
+        except TrackerError as exc:
+            return WriteResult(change, ok=False, requests=self.stats.requests - before, error=str(exc))
+        return WriteResult(change, ok=True, requests=self.stats.requests - before)
+
+    def post_comment(self, issue: str, marker: str, body: str) -> str:
+        """Edit the comment containing `marker` (PUT, retried) or create one (POST, never retried)."""
+        if marker not in body:
+            body = f"{body}\n\n{marker}"
+        payload = {"body": _adf(body) if self.deployment == "cloud" else body}
+        existing = self._find_comment(issue, marker)
+        if existing:
+            self.http.call("PUT", f"{self.api}/issue/{issue}/comment/{existing}", what=f"editing comment on {issue}",
+                           endpoint="PUT /issue/{key}/comment/{id}", body=payload, issue=issue)
+            return existing
+        resp = self.http.call("POST", f"{self.api}/issue/{issue}/comment", what=f"adding a comment to {issue}",
+                              endpoint="POST /issue/{key}/comment", body=payload, issue=issue, retry=False)
+        created = self.http.decode(resp, f"adding a comment to {issue}")
+        return str(created.get("id")) if isinstance(created, dict) else ""
+
+    def _find_comment(self, issue: str, marker: str) -> str | None:
+        start = 0
+        while True:
+            page = self.http.get_json(f"{self.api}/issue/{issue}/comment", what=f"reading comments of {issue}",
+                                      endpoint="GET /issue/{key}/comment",
+                                      params={"startAt": start, "maxResults": 100})
+            comments = page.get("comments") if isinstance(page, dict) else None
+            if not isinstance(comments, list):
+                raise FatalAPIError(self.name, f"reading comments of {issue}: no `comments` list in the answer")
+            for c in comments:
+                if marker in "".join(adf_text(c.get("body"))):
+                    return str(c["id"])
+            start += len(comments)
+            if not comments or start >= int(page.get("total") or 0):
+                return None
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def all_items_projects(items: dict[str, WorkItem]) -> set[str]:
+    return {item.container for item in items.values()}
+
+
+def _adf(text: str) -> dict:
+    """Plain text as an Atlassian Document (Cloud v3 bodies), one paragraph per line."""
+    lines = text.split("\n")
+    return {"type": "doc", "version": 1, "content": [
+        {"type": "paragraph", "content": [{"type": "text", "text": line}] if line else []} for line in lines]}

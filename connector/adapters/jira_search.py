@@ -1,0 +1,113 @@
+"""JQL for scopes and incremental windows, and the two search paginators (Cloud token, Server startAt).
+
+Paginators take a `fetch(params) -> dict` callable, so they are pure paging logic over decoded JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from connector.adapters.jira_normalize import MalformedPayload
+from connector.errors import ConfigError
+from connector.model import Scope
+
+PAGE_SIZE = 100  # the largest page Jira Cloud serves once more than id/key is requested
+CENSUS_PAGE_SIZE = {"cloud": 5000, "server": 1000}  # fields=id pages; DC caps at jira.search.views.default.max
+# Order by something an update does not change, so an issue edited mid-pull does not shift the
+# startAt pages under us (ORDER BY updated would make it jump to the end and skip a neighbour).
+ORDER = " ORDER BY created ASC, key ASC"
+_ORDER_BY = re.compile(r"\border\s+by\b(?=(?:[^\"']|\"[^\"]*\"|'[^']*')*$).*$", re.I | re.S)
+
+Fetch = Callable[[dict], dict]
+
+
+def scope_jql(scope: Scope) -> str:
+    """The scope's own JQL without any ORDER BY (we append ours), or a key list for `items` scopes."""
+    if scope.jql and scope.jql.strip():
+        body = _ORDER_BY.sub("", scope.jql).strip()
+        if body:
+            return body
+    if scope.items:
+        keys = ", ".join(f'"{k}"' for k in scope.items)
+        return f"key in ({keys})"
+    raise ConfigError(f"scope {scope.describe()!r} has no JQL (or only an ORDER BY); Jira's search needs a "
+                      "bounded query such as 'project = CHK'", key="milestones.scope.jql")
+
+
+def full_jql(scope: Scope) -> str:
+    return f"({scope_jql(scope)}){ORDER}"
+
+
+def since_literal(since: datetime, overlap_minutes: int, timezone: str | None) -> str:
+    """`updated >= ...` for a cursor: account-timezone minutes when known, else epoch milliseconds.
+
+    JQL reads offset-less literals in the searching user's profile timezone and only to the minute,
+    so the instant is moved back by the overlap, rendered in that zone and floored to the minute.
+    """
+    start = since.astimezone(UTC) - timedelta(minutes=overlap_minutes)
+    zone = _zone(timezone)
+    if zone is None:
+        floored = start.replace(second=0, microsecond=0)
+        return f"updated >= {int(floored.timestamp()) * 1000}"
+    local = start.astimezone(zone).replace(second=0, microsecond=0)
+    # Around a DST change the wall time is ambiguous or missing and Jira may read it an hour later:
+    # step back until every reading of the literal is at or before the instant we need.
+    while max(local.replace(fold=0, tzinfo=zone).astimezone(UTC),
+              local.replace(fold=1, tzinfo=zone).astimezone(UTC)) > start:
+        local = (local - timedelta(minutes=30)).replace(tzinfo=zone)
+    return f'updated >= "{local:%Y/%m/%d %H:%M}"'
+
+
+def incremental_jql(scope: Scope, since: datetime, overlap_minutes: int, timezone: str | None) -> str:
+    return f"({scope_jql(scope)}) AND {since_literal(since, overlap_minutes, timezone)}{ORDER}"
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _issues(page: dict) -> list[dict]:
+    if not isinstance(page, dict) or not isinstance(page.get("issues"), list):
+        raise MalformedPayload("the search answer has no `issues` list")
+    return page["issues"]
+
+
+def cloud_pages(fetch: Fetch, jql: str, fields: list[str], page_size: int = PAGE_SIZE) -> Iterator[list[dict]]:
+    """Enhanced search pages. Stops on `isLast` or a missing token; never reads `total` (there is none)."""
+    token: str | None = None
+    seen_tokens: set[str] = set()
+    while True:
+        params = {"jql": jql, "fields": ",".join(fields), "maxResults": page_size}
+        if token:
+            params["nextPageToken"] = token
+        page = fetch(params)
+        yield _issues(page)
+        token = page.get("nextPageToken")
+        if page.get("isLast") is True or not token:
+            return
+        if token in seen_tokens:  # a server bug would otherwise loop forever under cron
+            raise MalformedPayload("the search returned the same nextPageToken twice")
+        seen_tokens.add(token)
+
+
+def server_pages(fetch: Fetch, jql: str, fields: list[str], page_size: int = PAGE_SIZE) -> Iterator[list[dict]]:
+    """Data Center `/rest/api/2/search` pages by startAt; advances by what came back (servers cap pages)."""
+    start = 0
+    while True:
+        page = fetch({"jql": jql, "fields": ",".join(fields), "startAt": start, "maxResults": page_size})
+        issues = _issues(page)
+        yield issues
+        start += len(issues)
+        total = page.get("total")
+        if not issues or (isinstance(total, int) and start >= total):
+            return
+        if not isinstance(total, int) and len(issues) < int(page.get("maxResults") or page_size):
+            return
