@@ -22,9 +22,10 @@ from connector.errors import ExitCode
 log = logging.getLogger(__name__)
 
 # Every outcome is written (0 or 1) so an alert on one outcome never sees a missing series.
-OUTCOMES = ("success", "failed", "bad_input", "changes_pending", "skipped")
+# "partial" (some trackers failed) and "changes" are the runner's own words for a run's result.
+OUTCOMES = ("success", "partial", "changes", "failed", "bad_input", "skipped")
 _OUTCOME_BY_EXIT = {ExitCode.OK: "success", ExitCode.FAILED: "failed", ExitCode.BAD_INPUT: "bad_input",
-                    ExitCode.CHANGES_PENDING: "changes_pending", ExitCode.LEASE_HELD: "skipped"}
+                    ExitCode.CHANGES_PENDING: "changes", ExitCode.LEASE_HELD: "skipped"}
 _REQUEST_KINDS = ("read", "write", "not_modified")
 
 
@@ -37,7 +38,7 @@ def outcome_for_exit_code(code: int) -> str:
 
 
 @dataclass
-class TrackerRunMetrics:
+class TrackerMetrics:
     """What one tracker cost and produced in this run; `last_success` is None when it did not succeed."""
 
     items_pulled: int = 0
@@ -51,7 +52,7 @@ class TrackerRunMetrics:
 
     @classmethod
     def from_stats(cls, stats: RequestStats, *, items_pulled: int = 0, failures: int = 0,
-                   last_success: datetime | None = None) -> TrackerRunMetrics:
+                   last_success: datetime | None = None) -> TrackerMetrics:
         return cls(items_pulled=items_pulled, requests=stats.requests, reads=stats.reads, writes=stats.writes,
                    not_modified=stats.not_modified, retries=stats.retries, failures=failures,
                    last_success=last_success)
@@ -65,7 +66,7 @@ class RunMetrics:
     outcome: str
     started: datetime
     finished: datetime
-    trackers: dict[str, TrackerRunMetrics] = field(default_factory=dict)
+    trackers: dict[str, TrackerMetrics] = field(default_factory=dict)
     duration_seconds: float | None = None
 
     def __post_init__(self) -> None:
@@ -159,7 +160,7 @@ class _RunCollector:
         retries = CounterMetricFamily("plansync_retries", "Requests retried, all runs.", labels=["tracker"])
         writes = CounterMetricFamily("plansync_writes", "Label writes sent, all runs.", labels=["tracker"])
         for tracker in names:
-            this = run.get(tracker) or TrackerRunMetrics()
+            this = run.get(tracker) or TrackerMetrics()
             now = {"read": this.reads, "write": this.writes, "not_modified": this.not_modified}
             for kind in _REQUEST_KINDS:
                 requests.add_metric([tracker, kind], carried.requests.get((tracker, kind), 0.0) + now[kind])

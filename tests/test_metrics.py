@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from connector.adapters.base import RequestStats
 from connector.errors import ExitCode
-from connector.metrics import OUTCOMES, RunMetrics, TrackerRunMetrics, outcome_for_exit_code, write_metrics
+from connector.metrics import OUTCOMES, RunMetrics, TrackerMetrics, outcome_for_exit_code, write_metrics
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 EXPECTED_FAMILIES = {
@@ -38,9 +38,9 @@ def good_run(start: datetime = T0, *, jira_reads: int = 40, github_not_modified:
     return RunMetrics(
         command="run", outcome="success", started=start, finished=start + timedelta(seconds=42.5),
         trackers={
-            "jira": TrackerRunMetrics(items_pulled=120, requests=jira_reads + 5 + 2, reads=jira_reads, writes=5,
+            "jira": TrackerMetrics(items_pulled=120, requests=jira_reads + 5 + 2, reads=jira_reads, writes=5,
                                       retries=2, last_success=start + timedelta(seconds=30)),
-            "github": TrackerRunMetrics(items_pulled=80, requests=20, reads=17, writes=0,
+            "github": TrackerMetrics(items_pulled=80, requests=20, reads=17, writes=0,
                                         not_modified=github_not_modified, last_success=start + timedelta(seconds=40)),
         })
 
@@ -75,8 +75,8 @@ def test_a_failed_run_keeps_the_last_success_and_marks_the_failure(tmp_path):
     later = T0 + timedelta(minutes=10)
     failed = RunMetrics(command="run", outcome=outcome_for_exit_code(ExitCode.FAILED), started=later,
                         finished=later + timedelta(seconds=5), trackers={
-                            "jira": TrackerRunMetrics(requests=3, reads=3, retries=3, failures=1),
-                            "github": TrackerRunMetrics(items_pulled=2, requests=4, reads=4,
+                            "jira": TrackerMetrics(requests=3, reads=3, retries=3, failures=1),
+                            "github": TrackerMetrics(items_pulled=2, requests=4, reads=4,
                                                         last_success=later + timedelta(seconds=4)),
                         })
     write_metrics(path, failed)
@@ -109,7 +109,7 @@ def test_a_run_touching_one_tracker_keeps_the_other_trackers_history(tmp_path):
     write_metrics(path, good_run())
     later = T0 + timedelta(minutes=10)
     write_metrics(path, RunMetrics(command="sync", outcome="success", started=later, finished=later + timedelta(seconds=1),
-                                   trackers={"jira": TrackerRunMetrics(reads=1, requests=1, last_success=later)}))
+                                   trackers={"jira": TrackerMetrics(reads=1, requests=1, last_success=later)}))
     parsed = samples(path)
     assert value(parsed, "plansync_last_success_timestamp_seconds", tracker="github") == (T0 + timedelta(seconds=40)).timestamp()
     assert value(parsed, "plansync_requests_total", tracker="github", kind="read") == 17
@@ -124,7 +124,7 @@ def test_previous_can_name_another_file_and_a_corrupt_one_is_ignored(tmp_path):
     path.write_text("plansync_requests_total{tracker=\"jira\" 12\n")  # truncated by hand
     later = T0 + timedelta(minutes=10)
     failed = RunMetrics(command="run", outcome="failed", started=later, finished=later,
-                        trackers={"jira": TrackerRunMetrics(failures=1)})
+                        trackers={"jira": TrackerMetrics(failures=1)})
 
     write_metrics(path, failed)  # the corrupt file itself: nothing carried, and no exception
     assert ("plansync_last_success_timestamp_seconds", frozenset({"tracker": "jira"}.items())) not in samples(path)
@@ -159,10 +159,11 @@ def test_an_unwritable_folder_raises_oserror(tmp_path):
 
 def test_run_metrics_from_request_stats_and_exit_codes():
     stats = RequestStats(requests=9, reads=6, writes=2, not_modified=1, retries=3)
-    tracker = TrackerRunMetrics.from_stats(stats, items_pulled=4, failures=0, last_success=T0)
+    tracker = TrackerMetrics.from_stats(stats, items_pulled=4, failures=0, last_success=T0)
     assert (tracker.requests, tracker.reads, tracker.writes, tracker.not_modified, tracker.retries,
             tracker.items_pulled, tracker.last_success) == (9, 6, 2, 1, 3, 4, T0)
-    assert [outcome_for_exit_code(code) for code in ExitCode] == list(OUTCOMES)
+    assert [outcome_for_exit_code(code) for code in ExitCode] == ["success", "failed", "bad_input", "changes", "skipped"]
+    assert set(outcome_for_exit_code(code) for code in ExitCode) <= set(OUTCOMES)
     assert outcome_for_exit_code(137) == "failed"
     assert RunMetrics("run", "success", T0, T0 + timedelta(seconds=2)).duration_seconds == 2
     with pytest.raises(ValueError, match="timezone-aware"):
