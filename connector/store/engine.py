@@ -25,7 +25,7 @@ from connector.errors import StoreError
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for another writer's lock
 WRITE = {"plansync_write": True}  # execution option: SQLite takes the write lock at BEGIN
 _MIGRATION_LOCK = 0x706C616E73796E63  # "plansync": PostgreSQL advisory lock key for migrations
 
@@ -67,22 +67,22 @@ def store_errors(where: str, secret: str | None = None) -> Iterator[None]:
         raise StoreError(message) from None
 
 
-def make_engine(url: URL) -> Engine:
+def make_engine(url: URL, busy_timeout: float = SQLITE_BUSY_TIMEOUT) -> Engine:
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, busy_timeout)
     if url.get_backend_name() != "postgresql":
         raise StoreError(f"store {display_url(url)}: unsupported database (use SQLite or PostgreSQL)")
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
                          connect_args={"connect_timeout": 10, "application_name": "plansync"})
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, busy_timeout: float) -> Engine:
     memory = url.database in (None, "", ":memory:")
     if memory:  # one shared connection, or every checkout would see a different empty database
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
         engine = create_engine(url, connect_args={"check_same_thread": False,
-                                                  "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+                                                  "timeout": busy_timeout})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
@@ -91,7 +91,7 @@ def _sqlite_engine(url: URL) -> Engine:
         if not memory:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 

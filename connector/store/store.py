@@ -41,26 +41,33 @@ _MAX_ERROR = 2000  # characters of a run's error kept
 class Store:
     """Open with `Store.open(url)`; every public method is one transaction."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, busy_timeout: float = engine.SQLITE_BUSY_TIMEOUT) -> None:
         self._url = engine.parse_url(url)
         self.url_for_display = engine.display_url(self._url)
         self._secret = self._url.password
         with self._errors():
-            self._engine = engine.make_engine(self._url)
+            self._engine = engine.make_engine(self._url, busy_timeout=busy_timeout)
         self._write_engine = self._engine.execution_options(**engine.WRITE)
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> Store:
-        """Connect and bring the schema to the newest migration."""
-        store = cls(url)
+    def open(cls, url: str, *, migrate: bool = True, busy_timeout: float = engine.SQLITE_BUSY_TIMEOUT) -> Store:
+        """Connect and bring the schema to the newest migration.
+
+        `busy_timeout` (seconds, SQLite only) is how long a writer waits for another one's lock.
+        """
+        store = cls(url, busy_timeout=busy_timeout)
         if migrate:
             try:
-                with store._errors():
-                    engine.migrate(store._engine)
+                store.upgrade()
             except BaseException:
                 store.close()
                 raise
         return store
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply migrations up to `revision` (Store.open does this for "head")."""
+        with self._errors():
+            engine.migrate(self._engine, revision)
 
     def close(self) -> None:
         self._engine.dispose()
