@@ -30,7 +30,7 @@ Cost model (asserted in tests/adapters/test_github*.py):
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, timedelta
 from urllib.parse import quote, urlparse
 
 from connector.adapters.base import (
@@ -150,7 +150,7 @@ class GithubAdapter:
         items = tuple(by_id.values())
         newest = max((item.updated for item in items), default=None)
         if cursor is not None and cursor.updated is not None and (newest is None or cursor.updated > newest):
-            newest = cursor.updated
+            newest = cursor.updated.astimezone(UTC)
         # see the module docstring: a 304 is only trustworthy for a first page that is also the last
         whole_answer_on_one_page = len(pages) == 1 and len(_as_list(first.data, what, self.name)) < PER_PAGE
         etag = first.etag if whole_answer_on_one_page else None

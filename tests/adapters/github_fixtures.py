@@ -12,6 +12,7 @@ import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import responses
 
@@ -100,8 +101,21 @@ def register(rsps: responses.RequestsMock, method: str, url: str, record: Record
         body = record.body if record else ""
     elif not isinstance(body, str):
         body = json.dumps(body)
+    url = with_port(url)
+    content_type = "application/json; charset=utf-8"
+    for name in [n for n in reply_headers if n.lower() == "content-type"]:
+        content_type = reply_headers.pop(name)
     return rsps.add(method, url, body=body, status=status if status is not None else (record.status if record else 200),
-                    headers=reply_headers, content_type=None, match=match)
+                    headers=reply_headers, content_type=content_type, match=match)
+
+
+def with_port(url: str) -> str:
+    """PyGithub's connection always writes the port (https://host:443/...); responses matches literally."""
+    parts = urlsplit(url)
+    if parts.port is None and parts.hostname:
+        port = 443 if parts.scheme == "https" else 80
+        parts = parts._replace(netloc=f"{parts.netloc}:{port}")
+    return urlunsplit(parts)
 
 
 def issue_payloads() -> list[dict]:
