@@ -109,17 +109,39 @@ def repo_obj(sb, full: str, base: str) -> dict:
                                    "type": "Organization", "url": f"{base}/users/{owner}",
                                    "html_url": f"https://github.com/{owner}"}
     open_count = sum(1 for i in sb.state.gh_issues[full].values() if i.state == "open" and not i.deleted)
+    templated = {k: f"{u}/{v}" for k, v in REPO_URLS.items()}
     return {"id": r["id"], "node_id": node_id("Repository", r["id"]), "name": name, "full_name": full,
-            "private": True, "owner": org, "html_url": f"https://github.com/{full}", "description": f"{name}",
-            "fork": False, "url": u, "issues_url": f"{u}/issues{{/number}}", "labels_url": f"{u}/labels{{/name}}",
-            "milestones_url": f"{u}/milestones{{/number}}", "pulls_url": f"{u}/pulls{{/number}}",
+            "private": True, "owner": org, "html_url": f"https://github.com/{full}", "description": name,
+            "fork": False, "url": u, **templated,
+            "git_url": f"git://github.com/{full}.git", "ssh_url": f"git@github.com:{full}.git",
+            "clone_url": f"https://github.com/{full}.git", "svn_url": f"https://github.com/{full}",
+            "homepage": None, "mirror_url": None, "license": None,
             "created_at": gh_time(r["created_at"]), "updated_at": gh_time(sb.clock.ts()),
             "pushed_at": gh_time(sb.clock.ts()), "has_issues": True, "has_projects": True, "has_wiki": False,
+            "has_pages": False, "has_discussions": False, "has_downloads": True,
             "archived": False, "disabled": False, "open_issues_count": open_count, "open_issues": open_count,
             "default_branch": "main", "visibility": "private", "forks": 0, "forks_count": 0,
             "stargazers_count": 0, "watchers_count": 0, "watchers": 0, "size": 1024, "language": "Python",
-            "topics": [], "permissions": {"admin": False, "maintain": False, "push": True, "triage": True,
-                                          "pull": True}}
+            "network_count": 0, "subscribers_count": 3, "topics": [], "is_template": False,
+            "allow_forking": False, "web_commit_signoff_required": False,
+            "permissions": {"admin": False, "maintain": False, "push": True, "triage": True, "pull": True}}
+
+
+REPO_URLS = {
+    "forks_url": "forks", "keys_url": "keys{/key_id}", "collaborators_url": "collaborators{/collaborator}",
+    "teams_url": "teams", "hooks_url": "hooks", "issue_events_url": "issues/events{/number}",
+    "events_url": "events", "assignees_url": "assignees{/user}", "branches_url": "branches{/branch}",
+    "tags_url": "tags", "blobs_url": "git/blobs{/sha}", "git_tags_url": "git/tags{/sha}",
+    "git_refs_url": "git/refs{/sha}", "trees_url": "git/trees{/sha}", "statuses_url": "statuses/{sha}",
+    "languages_url": "languages", "stargazers_url": "stargazers", "contributors_url": "contributors",
+    "subscribers_url": "subscribers", "subscription_url": "subscription", "commits_url": "commits{/sha}",
+    "git_commits_url": "git/commits{/sha}", "comments_url": "comments{/number}",
+    "issue_comment_url": "issues/comments{/number}", "contents_url": "contents/{+path}",
+    "compare_url": "compare/{base}...{head}", "merges_url": "merges", "archive_url": "{archive_format}{/ref}",
+    "downloads_url": "downloads", "issues_url": "issues{/number}", "pulls_url": "pulls{/number}",
+    "milestones_url": "milestones{/number}", "notifications_url": "notifications{?since,all,participating}",
+    "labels_url": "labels{/name}", "releases_url": "releases{/id}", "deployments_url": "deployments",
+}
 
 
 def _repo(m: dict) -> str:

@@ -159,7 +159,7 @@ def server_info(sb, req: Req, m: dict) -> Resp:
         "deploymentType": "Cloud" if cloud else "Server",
         "buildNumber": 100274 if cloud else 9120002,
         "buildDate": "2026-11-01T00:00:00.000+0000", "serverTime": render.jira_time(now.timestamp()),
-        "scmInfo": "0f5e7d6c", "serverTitle": "Acme Jira", "defaultLocale": {"locale": "en_US"},
+        "scmInfo": "0f5e7d6c", "serverTitle": "Acme Jira",
         "serverTimeZone": "Etc/UTC" if cloud else sb.jira_timezone,
     })
 
@@ -344,7 +344,7 @@ def remotelinks(sb, req: Req, m: dict) -> Resp:
                        "globalId": url, "application": {"type": "com.github", "name": "GitHub"},
                        "relationship": "mentioned in",
                        "object": {"url": url, "title": url.rsplit("/", 3)[-3] + "#" + url.rsplit("/", 1)[-1],
-                                  "icon": {"url16x16": "https://github.com/favicon.ico"}, "status": {}}}
+                                  "icon": {"url16x16": "https://github.com/favicon.ico", "title": "GitHub"}}}
                       for n, url in enumerate(i.remote_links)])
 
 

@@ -190,7 +190,16 @@ def changelog(st: State, i: JiraIssue, base: str, flavour: str) -> dict:
     hist = []
     for n, (ts, who, items) in enumerate(i.history):
         hist.append({"id": str(i.id * 100 + n), "author": user(st, who, base, flavour), "created": jira_time(ts),
-                     "items": [{"field": f, "fieldtype": "jira", "fieldId": f.lower().replace(" ", ""),
-                                "from": fr, "fromString": frs, "to": to, "toString": tos}
-                               for f, fr, frs, to, tos in items]})
+                     "items": [_change(f, fr, frs, to, tos) for f, fr, frs, to, tos in items]})
     return {"startAt": 0, "maxResults": len(hist), "total": len(hist), "histories": hist}
+
+
+FIELD_IDS = {"Fix Version": "fixVersions", "status": "status", "resolution": "resolution", "labels": "labels",
+             "summary": "summary", "assignee": "assignee", "project": "project"}
+
+
+def _change(f, fr, frs, to, tos) -> dict:
+    out = {"field": f, "fieldtype": "jira", "from": fr, "fromString": frs, "to": to, "toString": tos}
+    if f in FIELD_IDS:
+        out["fieldId"] = FIELD_IDS[f]
+    return out
