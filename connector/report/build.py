@@ -1,0 +1,172 @@
+"""Store + reconcile → the report model, for now or any past week, reproducibly from the store's history.
+
+Reconcile runs twice: at the report's instant with the plan then in force, and at the start of the
+week with the plan as declared then; the week's changes are the difference plus the recorded history.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from connector import clock
+from connector.errors import ConfigError
+from connector.model import Plan, Status, WorkItem
+from connector.report import sections
+from connector.report.history import burnup, changes_by_item
+from connector.report.model import ForecastView, MilestoneSection, Progress, Report
+from connector.settings import Settings
+
+log = logging.getLogger(__name__)
+
+JIRA_SCOPE_NOTE = ("Jira scope membership (JQL) is known only as of the latest pull, so for past weeks "
+                   "Jira items are placed in milestones by today's membership; GitHub scopes are "
+                   "evaluated exactly on each item's recorded state.")
+
+
+def week_bounds(week: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """`2026-W48` → [Monday 00:00, next Monday 00:00) in the plan's timezone, as aware UTC."""
+    try:
+        year, number = week.upper().split("-W")
+        monday = date.fromisocalendar(int(year), int(number), 1)
+    except ValueError:
+        raise ConfigError(f"--week {week!r}: expected an ISO week like 2026-W48") from None
+    start = datetime.combine(monday, time(), tzinfo=tz)
+    return start.astimezone(UTC), (start + timedelta(days=7)).astimezone(UTC)
+
+
+def iso_week(instant: datetime, tz: ZoneInfo) -> str:
+    year, number, _ = instant.astimezone(tz).isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def _default_reconciler() -> Callable:
+    from connector.reconcile import reconcile  # imported late: reconcile imports the store
+
+    return reconcile
+
+
+def build_report(store, plan: Plan, settings: Settings, *, week: str | None = None,
+                 as_of: datetime | None = None, now: datetime | None = None,
+                 reconciler: Callable | None = None) -> Report:
+    """The report for `week` (ISO, plan timezone), or as of an instant, or now.
+
+    A week's report is as of the end of that week, or now if that is earlier; "this week" is the
+    seven days up to that instant (for `--week`: from the week's Monday 00:00).
+    """
+    if week and as_of:
+        raise ConfigError("give either --week or --as-of, not both")
+    reconcile = reconciler or _default_reconciler()
+    tz = ZoneInfo(plan.plan.timezone)
+    now = (now or clock.now()).astimezone(UTC)
+    if week:
+        period_start, week_end = week_bounds(week, tz)
+        instant = min(week_end, now)
+        label = week.upper()
+    else:
+        instant = (as_of or now).astimezone(UTC)
+        period_start = instant - timedelta(days=7)
+        label = iso_week(instant, tz)
+    if instant < period_start:
+        raise ConfigError(f"--week {week}: that week has not started yet")
+    historical = instant < now - timedelta(minutes=1)
+    end_plan = (store.plan_as_of(instant) if historical else None) or plan
+    start_plan = store.plan_as_of(period_start) or end_plan
+
+    trackers = sorted(set(settings.trackers) | {s.tracker for s in end_plan.all_scopes()})
+    kinds = {name: t.kind for name, t in settings.trackers.items()}
+    members = store.scope_members()
+    milestones = store.milestones()
+    done_events = [e for e in store.done_events() if e[2] <= instant]
+
+    def run(p: Plan, items: list[WorkItem], at: datetime):
+        return reconcile(p, items, members, milestones, [e for e in done_events if e[2] <= at], now=at,
+                         prefix=settings.labels.prefix, stale_days=settings.reconcile.stale_days,
+                         forecast_runs=settings.reconcile.forecast_runs, seed=settings.reconcile.seed)
+
+    end_items = store.items_as_of(instant)
+    start_items = store.items_as_of(period_start)
+    end_rec = run(end_plan, end_items, instant)
+    start_rec = run(start_plan, start_items, period_start)
+    items = {i.uid: i for i in end_items}
+    ref = sections.Refs(items, {i.uid: i for i in start_items})
+
+    history_start = datetime.combine(end_plan.plan.start, time(), tzinfo=tz).astimezone(UTC) \
+        if end_plan.plan.start else instant - timedelta(days=56)
+    history = changes_by_item(store.changes(min(history_start, period_start), instant))
+    first_day = end_plan.plan.start or (instant - timedelta(days=56)).astimezone(tz).date()
+    last_day = instant.astimezone(tz).date()
+
+    done_at: dict = {}
+    for tracker, item_id, at in done_events:
+        done_at.setdefault((tracker, item_id), []).append(at)
+    sections_out = []
+    for pm, status in _milestone_statuses(end_plan, end_rec):
+        in_scope = [items[u] for u in status.items if u in items] if status else []
+        candidates = _burnup_candidates(items.values(), in_scope, history)
+        points = burnup(pm, candidates, history, members, first=first_day, last=last_day, tz=tz,
+                        done_at=done_at)
+        at_risk, overdue = sections.milestone_items(pm.key, status, end_rec, ref, instant, tz)
+        sections_out.append(MilestoneSection(
+            key=pm.key, title=pm.title, due=pm.due, owner=pm.owner,
+            health=str(getattr(status.health, "value", status.health)) if status else "on-track",
+            reasons=tuple(status.reasons) if status else (),
+            progress=_progress(status), forecast=_forecast(status), burnup=points,
+            at_risk=at_risk, overdue=overdue, start=first_day))
+
+    changes = sections.week_changes(start_rec, end_rec, ref, history, period_start, instant)
+    limitations = [JIRA_SCOPE_NOTE] if any(k == "jira" for k in kinds.values()) or not kinds else []
+    limitations.append("Tracker milestones (versions, sprints, GitHub milestones) are as of the latest pull.")
+    return Report(
+        plan_name=end_plan.plan.name, objective=end_plan.plan.objective, label=label,
+        timezone=end_plan.plan.timezone, as_of=instant, period_start=period_start, generated_at=now,
+        freshness=sections.freshness(store, trackers, now, settings.sync.stale_after_hours),
+        milestones=tuple(sections_out), changes=changes,
+        plan_changes=sections.plan_changes(start_plan, end_plan),
+        workload=sections.workload(end_plan, end_rec, items, kinds),
+        unplanned=tuple(ref.item(u, "in a watch scope, in no milestone")
+                        for u in sorted(end_rec.unplanned) if u in items),
+        risks=sections.risks(end_plan), drift=sections.drift(end_rec, ref),
+        limitations=tuple(limitations), item_count=len(end_items))
+
+
+def _milestone_statuses(plan: Plan, rec):
+    by_key = {s.key: s for s in rec.milestones}
+    return [(pm, by_key.get(pm.key)) for pm in plan.milestones]
+
+
+def _burnup_candidates(all_items, in_scope: list[WorkItem], history) -> list[WorkItem]:
+    """Items that are or were in the milestone: today's members plus anything with recorded history
+    (which may have left since); items never changed and not members now never were members."""
+    seen = {i.uid for i in in_scope}
+    extra = [i for i in all_items if i.uid in history and i.uid not in seen]
+    return in_scope + extra
+
+
+def _progress(status) -> Progress:
+    p = getattr(status, "progress", None)
+    if p is None:
+        return Progress()
+    return Progress(total=p.total, done=p.done, dropped=p.dropped, open=p.open, blocked=p.blocked,
+                    points_total=float(p.points_total or 0), points_done=float(p.points_done or 0))
+
+
+def _as_date(value) -> date | None:
+    if value is None or isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    return value.date()
+
+
+def _forecast(status) -> ForecastView:
+    f = getattr(status, "forecast", None)
+    if f is None:
+        return ForecastView("none", None, None, 0, None)
+    return ForecastView(method=str(f.method), p50=_as_date(f.p50), p85=_as_date(f.p85),
+                        remaining=int(f.remaining or 0),
+                        throughput_per_day=getattr(f, "throughput_per_day", None))
+
+
+def is_done(item: WorkItem | None) -> bool:
+    return item is not None and item.status is Status.DONE

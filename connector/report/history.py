@@ -1,0 +1,170 @@
+"""Burn-up series from the store's history: each item's past states rebuilt from its recorded changes.
+
+One `items_as_of` per chart point would cost a full table read per day; instead the as-of state is
+walked backwards through `store.changes`, and every item contributes a few (instant, +/-1) events.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import date, datetime, timedelta, tzinfo
+from itertools import accumulate
+
+from connector.model import PlanMilestone, Presence, Scope, Status, WorkItem
+from connector.report.model import BurnPoint
+
+log = logging.getLogger(__name__)
+
+Uid = tuple[str, str]
+_TUPLE_FIELDS = {"milestones", "labels", "assignees", "links"}
+_REBUILT = {"status", "milestones", "labels", "presence", "key", "due", "estimate", "assignees"}
+
+
+def change_time(change) -> datetime:
+    """When a change happened: the tracker's own time where it said, else when we observed it."""
+    return getattr(change, "changed_at", None) or change.observed_at
+
+
+def _parse(field: str, text: str | None):
+    if field in _TUPLE_FIELDS:
+        return tuple(json.loads(text)) if text else ()
+    if field == "status":
+        return Status(text)
+    if field == "presence":
+        return Presence(text)
+    if field == "due":
+        return date.fromisoformat(text) if text else None
+    if field == "estimate":
+        return float(text) if text else None
+    return text
+
+
+def undo(item: WorkItem, change) -> WorkItem:
+    """The item as it was before `change` (unparseable history is skipped, never fatal)."""
+    if change.field not in _REBUILT:
+        return item
+    try:
+        return replace(item, **{change.field: _parse(change.field, change.old)})
+    except (ValueError, TypeError, json.JSONDecodeError):
+        log.debug("unreadable history value for %s %s; ignored", change.field, change.item_id)
+        return item
+
+
+def versions(item: WorkItem, changes: list) -> list[tuple[datetime | None, WorkItem]]:
+    """[(since, state)] oldest first; the first `since` is None (the item as first seen / created)."""
+    if not changes:
+        return [(None, item)]
+    ordered = sorted(changes, key=change_time)
+    states: list[tuple[datetime | None, WorkItem]] = []
+    state = item
+    for change in reversed(ordered):
+        states.append((change_time(change), state))
+        state = undo(state, change)
+    states.append((None, state))
+    states.reverse()
+    return states
+
+
+def changes_by_item(changes: Iterable) -> dict[Uid, list]:
+    grouped: dict[Uid, list] = defaultdict(list)
+    for change in changes:
+        grouped[(change.tracker, change.item_id)].append(change)
+    return grouped
+
+
+def scope_matches(scope: Scope, item: WorkItem, members: Mapping[str, frozenset[Uid]]) -> bool:
+    """Whether `item` (in some past state) is in `scope`.
+
+    GitHub scopes are evaluated on the item's own fields, so past weeks are exact; JQL scopes can
+    only use the membership the store holds now (the Jira pull's answer), which the report states.
+    """
+    if scope.tracker != item.tracker:
+        return False
+    if scope.jql is not None:
+        return item.uid in members.get(scope.id, frozenset())
+    # case-insensitive, as reconcile evaluates scopes
+    if scope.repo and scope.repo.casefold() != item.container.casefold():
+        return False
+    if scope.items:
+        return item.key.casefold() in {k.casefold() for k in scope.items}
+    if scope.milestone is not None:
+        return scope.milestone.casefold() in {m.casefold() for m in item.milestones}
+    if scope.label is not None:
+        return scope.label.casefold() in {lb.casefold() for lb in item.labels}
+    if scope.repo:
+        return True
+    return item.uid in members.get(scope.id, frozenset())
+
+
+def in_milestone(milestone: PlanMilestone, item: WorkItem, members: Mapping[str, frozenset[Uid]]) -> bool:
+    return any(scope_matches(s, item, members) for s in milestone.scope)
+
+
+def _counted(milestone: PlanMilestone, item: WorkItem, members) -> tuple[int, int]:
+    """(in scope, done) for the burn-up: dropped, pull requests and vanished items are not scope."""
+    if item.is_pull_request or item.presence is not Presence.PRESENT or item.status is Status.DROPPED:
+        return 0, 0
+    if not in_milestone(milestone, item, members):
+        return 0, 0
+    return 1, int(item.status is Status.DONE)
+
+
+def burnup(milestone: PlanMilestone, items: Iterable[WorkItem], history: Mapping[Uid, list],
+           members: Mapping[str, frozenset[Uid]], *, first: date, last: date, tz: tzinfo,
+           done_at: Mapping[Uid, list[datetime]] | None = None) -> tuple[BurnPoint, ...]:
+    """Scope and done per day (plan timezone) from `first` through `last`, both inclusive.
+
+    `done_at` (from store.done_events) dates items that were already done when first stored.
+    """
+    done_at = done_at or {}
+    if last < first:
+        return ()
+    days = (last - first).days + 1
+    scope_delta = [0] * days
+    done_delta = [0] * days
+
+    def bucket(instant: datetime | None) -> int:
+        if instant is None:
+            return 0
+        index = (instant.astimezone(tz).date() - first).days
+        return min(max(index, 0), days)  # == days: after the chart, ignored
+
+    for item in items:
+        past = versions(item, history.get(item.uid, ()))
+        prev_in = prev_done = 0
+        for position, (since, state) in enumerate(past):
+            now_in, now_done = _counted(milestone, state, members)
+            start = since if position else state.created
+            if position == 0 and now_done:
+                # before any recorded change, a done item counts as done from when it was resolved
+                until = past[1][0] if len(past) > 1 else None
+                known = [t for t in done_at.get(item.uid, ()) if until is None or t <= until]
+                finished = min(known) if known else state.resolved or start
+                scope_at, done_index = bucket(start), bucket(max(finished, start))
+                if scope_at < days:
+                    scope_delta[scope_at] += 1
+                if done_index < days:
+                    done_delta[done_index] += 1
+                prev_in, prev_done = now_in, now_done
+                continue
+            index = bucket(start)
+            if index < days:
+                scope_delta[index] += now_in - prev_in
+                done_delta[index] += now_done - prev_done
+            prev_in, prev_done = now_in, now_done
+    scope = list(accumulate(scope_delta))
+    done = list(accumulate(done_delta))
+    return tuple(BurnPoint(first + timedelta(days=i), scope[i], done[i]) for i in range(days))
+
+
+def state_at(past: list[tuple[datetime | None, WorkItem]], instant: datetime) -> WorkItem | None:
+    """The state from `versions()` in force at `instant`, or None before the item existed."""
+    if past[0][1].created > instant:
+        return None
+    times = [since for since, _ in past[1:]]
+    return past[bisect_right(times, instant)][1]

@@ -1,0 +1,79 @@
+"""Self-contained HTML: one file, inline CSS and inline SVG charts, no script, opens offline.
+
+jinja2 autoescape covers every tracker string; the only `Markup` is chart SVG we generated ourselves
+(checked script-free by charts.svg_for_inline) and links built here from escaped parts.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import jinja2
+from markupsafe import Markup, escape
+
+from connector.report.charts import burnup_svg, svg_for_inline
+from connector.report.escape import safe_url
+from connector.report.model import CHANGE_KINDS, CHANGE_TITLES, ItemRef, Report
+
+LIST_LIMIT = 500  # rows per list; the JSON has every row
+
+
+@jinja2.pass_context
+def _dt(context, value: datetime | None) -> str:
+    return value.astimezone(context["tz"]).strftime("%Y-%m-%d %H:%M %Z") if value else "never"
+
+
+def _d(value: date | None) -> str:
+    return value.isoformat() if value else "—"
+
+
+def _hours(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} days"
+
+
+def _num(value) -> str:
+    if value is None:
+        return "—"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("connector.report", "templates"),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    env.filters.update(dt=_dt, d=_d, hours=_hours, num=_num)
+    return env
+
+
+def link(ref: ItemRef) -> Markup:
+    """The item's key linking into its tracker (http(s) only; anything else is plain text)."""
+    url = safe_url(ref.url)
+    if url is None:
+        return escape(ref.key)
+    return Markup('<a href="{}" rel="noopener noreferrer">{}</a>').format(url, ref.key)
+
+
+def chart_svgs(report: Report) -> dict[str, str]:
+    """Milestone key → standalone SVG text (also what the Markdown output writes next to itself)."""
+    today = report.as_of.astimezone(ZoneInfo(report.timezone)).date()
+    return {m.key: burnup_svg(m, today=today) for m in report.milestones}
+
+
+def render_html(report: Report, *, charts: dict[str, str] | None = None, limit: int = LIST_LIMIT) -> str:
+    charts = charts if charts is not None else chart_svgs(report)
+    inline = {m.key: Markup(svg_for_inline(charts[m.key], title=f"Burn-up of {m.key}"))
+              for m in report.milestones if m.key in charts}
+
+    def more(rows) -> Markup:
+        extra = len(rows) - limit
+        return Markup('<p class="muted">… and {} more (see the JSON report).</p>').format(extra) \
+            if extra > 0 else Markup("")
+
+    template = _environment().get_template("report.html.j2")
+    return template.render(r=report, charts=inline, limit=limit, change_kinds=CHANGE_KINDS,
+                           change_titles=CHANGE_TITLES, link=link, more=more, tz=ZoneInfo(report.timezone))

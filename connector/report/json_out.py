@@ -1,0 +1,39 @@
+"""JSON for machines: every row (no list limits), stable sorted keys, ISO dates, a schema version."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date, datetime
+
+from connector.report.model import Report
+
+SCHEMA_VERSION = 1
+
+
+def _plain(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, frozenset, set)):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def report_dict(report: Report) -> dict:
+    data = _plain(report)
+    data["schema_version"] = SCHEMA_VERSION
+    data["stale_trackers"] = [f.tracker for f in report.stale_trackers]
+    for section, milestone in zip(data["milestones"], report.milestones, strict=True):
+        section["progress"]["percent"] = milestone.progress.percent
+    return data
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report_dict(report), sort_keys=True, indent=1, ensure_ascii=False,
+                      allow_nan=False) + "\n"

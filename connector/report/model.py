@@ -1,0 +1,169 @@
+"""The report model: plain dataclasses built once (build.py) and rendered by every format.
+
+Renderers only read this; nothing here knows Markdown, HTML or JSON. Dates are `date`, instants are
+aware UTC `datetime`; text taken from a tracker is stored raw and escaped by each renderer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """One tracker item as the report shows it, with the link into its tracker."""
+
+    tracker: str
+    id: str
+    key: str
+    title: str
+    url: str
+    status: str
+    due: date | None = None
+    assignees: tuple[str, ...] = ()
+    estimate: float | None = None
+    note: str = ""  # why it is listed ("overdue since 2026-11-20", "blocked")
+
+
+@dataclass(frozen=True)
+class BurnPoint:
+    day: date
+    scope: int  # items in the milestone that day (dropped items excluded)
+    done: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int = 0
+    done: int = 0
+    dropped: int = 0
+    open: int = 0
+    blocked: int = 0
+    points_total: float = 0.0
+    points_done: float = 0.0
+
+    @property
+    def percent(self) -> int:
+        counted = self.total - self.dropped
+        return round(100 * self.done / counted) if counted else 0
+
+
+@dataclass(frozen=True)
+class ForecastView:
+    method: str  # "monte-carlo" | "linear" | "none" (whatever reconcile reports)
+    p50: date | None
+    p85: date | None
+    remaining: int
+    throughput_per_day: float | None
+
+
+@dataclass(frozen=True)
+class MilestoneSection:
+    key: str
+    title: str
+    due: date
+    owner: str | None
+    health: str  # done | on-track | at-risk | off-track
+    reasons: tuple[str, ...]
+    progress: Progress
+    forecast: ForecastView
+    burnup: tuple[BurnPoint, ...]
+    at_risk: tuple[ItemRef, ...]  # blocked, stale, due after the milestone, dependency risk
+    overdue: tuple[ItemRef, ...]
+    start: date | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing that happened this week to an item in the plan."""
+
+    kind: str  # completed | added | removed | slipped | reopened | status
+    item: ItemRef
+    milestone: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    kind: str  # milestone-added | milestone-removed | due-moved | scope-changed | title-changed | ...
+    milestone: str | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class Workload:
+    person: str  # plan.toml people key, or the raw tracker identity when unknown
+    name: str
+    known: bool  # declared in plan.toml
+    open: int
+    in_progress: int
+    blocked: int
+    points: float
+    by_tracker: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def unassigned(self) -> bool:
+        return self.person == UNASSIGNED
+
+
+@dataclass(frozen=True)
+class Freshness:
+    tracker: str
+    last_good_sync: datetime | None
+    age_hours: float | None
+    stale: bool
+
+
+@dataclass(frozen=True)
+class RiskEntry:
+    title: str
+    milestone: str | None
+    likelihood: str
+    impact: str
+    mitigation: str | None
+    owner: str | None
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A cross-tracker pair that disagrees (one side done, the other open)."""
+
+    message: str
+    item: ItemRef | None
+    related: tuple[ItemRef, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    plan_name: str
+    objective: str | None
+    label: str  # "2026-W48": the ISO week (plan timezone) the report is for
+    timezone: str
+    as_of: datetime
+    period_start: datetime  # "this week" is (period_start, as_of]
+    generated_at: datetime
+    freshness: tuple[Freshness, ...]
+    milestones: tuple[MilestoneSection, ...]
+    changes: tuple[Change, ...]
+    plan_changes: tuple[PlanChange, ...]
+    workload: tuple[Workload, ...]
+    unplanned: tuple[ItemRef, ...]
+    risks: tuple[RiskEntry, ...]
+    drift: tuple[Drift, ...]
+    limitations: tuple[str, ...]
+    item_count: int = 0
+
+    @property
+    def stale_trackers(self) -> tuple[Freshness, ...]:
+        return tuple(f for f in self.freshness if f.stale)
+
+    def changes_of(self, kind: str) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.kind == kind)
+
+
+UNASSIGNED = "(unassigned)"
+CHANGE_KINDS = ("completed", "added", "removed", "slipped", "reopened", "status")
+CHANGE_TITLES = {"completed": "Completed", "added": "Added to scope", "removed": "Removed from scope",
+                 "slipped": "Slipped (due date moved later)", "reopened": "Reopened",
+                 "status": "Status changes"}
