@@ -1,0 +1,133 @@
+"""Property tests for the owned-label invariants of reconcile + plan_changes (hypothesis)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connector.changes import plan_changes
+from connector.model import Plan, PlanHeader, PlanMilestone, Presence, Scope, Status, WorkItem
+from connector.reconcile import reconcile
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+REPO = "acme/web"
+PREFIXES = ("plan:", "ops/")
+# owned labels of both prefixes, look-alikes that are NOT owned, and ordinary labels
+LABEL_POOL = ("plan:on-track", "plan:at-risk", "plan:off-track", "plan:overdue", "plan:unplanned", "plan:legacy",
+              "ops/on-track", "ops/unplanned", "Plan:On-Track", "plan", "planning", "plan-at-risk", "ops", "beta",
+              "team-x", "bug")
+SCOPE_CHOICES = (
+    Scope(tracker="github", repo=REPO, milestone="Beta"),
+    Scope(tracker="github", repo=REPO, label="beta"),
+    Scope(tracker="github", repo="ACME/Web", items=(f"{REPO}#1", f"{REPO}#2", f"{REPO}#5")),
+    Scope(tracker="jira", items=("CHK-1", "CHK-3", "CHK-4")),
+    Scope(tracker="jira", jql="project = CHK AND fixVersion = Beta"),
+    Scope(tracker="jira", jql="project = CHK AND labels = q4"),
+)
+WATCH_CHOICES = (Scope(tracker="github", repo=REPO), Scope(tracker="jira", jql="project = CHK"))
+
+
+@st.composite
+def work_item(draw, n: int) -> WorkItem:
+    tracker = draw(st.sampled_from(["jira", "github"]))
+    status = draw(st.sampled_from(list(Status)))
+    is_pr = tracker == "github" and draw(st.booleans())
+    key = f"CHK-{n}" if tracker == "jira" else f"{REPO}#{n}"
+    updated = NOW - timedelta(days=draw(st.integers(0, 40)))
+    return WorkItem(
+        tracker=tracker, id=str(n), key=key, container="CHK" if tracker == "jira" else REPO, url="u",
+        title=f"item {n}", type="pull_request" if is_pr else "issue", status=status, raw_status=status.value,
+        created=NOW - timedelta(days=90), updated=updated,
+        resolved=updated if status is Status.DONE and draw(st.booleans()) else None,
+        labels=tuple(draw(st.lists(st.sampled_from(LABEL_POOL), max_size=6, unique=True))),
+        milestones=tuple(draw(st.lists(st.sampled_from(["Beta", "GA"]), max_size=1))),
+        due=draw(st.none() | st.dates(date(2026, 10, 1), date(2027, 2, 1))),
+        links=tuple(draw(st.lists(st.sampled_from(["CHK-1", "CHK-2", f"{REPO}#3", f"{REPO}#4"]), max_size=2))),
+        is_pull_request=is_pr,
+        presence=draw(st.sampled_from([Presence.PRESENT] * 5 + [Presence.DELETED, Presence.HIDDEN])),
+    )
+
+
+@st.composite
+def world(draw):
+    count = draw(st.integers(0, 14))
+    items = [draw(work_item(n)) for n in range(1, count + 1)]
+    milestones = []
+    for index in range(draw(st.integers(1, 3))):
+        scopes = tuple(draw(st.lists(st.sampled_from(SCOPE_CHOICES), min_size=1, max_size=3, unique=True)))
+        milestones.append(PlanMilestone(key=f"m{index}", title=f"M{index}",
+                                        due=draw(st.dates(date(2026, 11, 1), date(2027, 1, 31))), scope=scopes,
+                                        depends_on=(f"m{index - 1}",) if index and draw(st.booleans()) else ()))
+    watch = tuple(draw(st.lists(st.sampled_from(WATCH_CHOICES), max_size=2, unique=True)))
+    plan = Plan(plan=PlanHeader(name="p", timezone=draw(st.sampled_from(["UTC", "Europe/Berlin", "Pacific/Auckland"])),
+                                start=draw(st.none() | st.dates(date(2026, 10, 1), date(2026, 11, 26)))),
+                milestones=tuple(milestones), watch=watch)
+    jira_uids = [i.uid for i in items if i.tracker == "jira"]
+    members = {scope.id: frozenset(draw(st.lists(st.sampled_from(jira_uids), unique=True)) if jira_uids else ())
+               for scope in (*SCOPE_CHOICES, *WATCH_CHOICES) if scope.jql is not None}
+    return plan, items, members, draw(st.sampled_from(PREFIXES))
+
+
+def _reconcile(plan, items, members, prefix):
+    return reconcile(plan, items, members, (), (), now=NOW, prefix=prefix, forecast_runs=50)
+
+
+def _apply(items, changes):
+    by_uid = {(c.tracker, c.item_id): c for c in changes}
+    out = []
+    for item in items:
+        change = by_uid.get(item.uid)
+        if change is not None:
+            kept = tuple(label for label in item.labels if label not in change.remove)
+            item = item.with_labels(kept + tuple(sorted(change.add - set(kept))))
+        out.append(item)
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(world())
+def test_labels_outside_the_prefix_are_never_in_a_change(case):
+    plan, items, members, prefix = case
+    changes = plan_changes(_reconcile(plan, items, members, prefix), prefix).changes
+    labels_of = {i.uid: set(i.labels) for i in items}
+    for change in changes:
+        assert not change.empty
+        assert all(label.startswith(prefix) for label in change.add | change.remove)
+        assert change.remove <= labels_of[(change.tracker, change.item_id)]
+        assert not change.add & labels_of[(change.tracker, change.item_id)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(world())
+def test_applying_a_plan_then_planning_again_yields_no_changes(case):
+    plan, items, members, prefix = case
+    first = plan_changes(_reconcile(plan, items, members, prefix), prefix)
+    applied = _apply(items, first.changes)
+    again = plan_changes(_reconcile(plan, applied, members, prefix), prefix)
+    assert again.changes == ()
+    # and nothing outside the prefix moved
+    for before, after in zip(items, applied, strict=True):
+        assert {lb for lb in before.labels if not lb.startswith(prefix)} == \
+               {lb for lb in after.labels if not lb.startswith(prefix)}
+
+
+@settings(max_examples=150, deadline=None)
+@given(world())
+def test_desired_labels_are_inside_the_prefix_and_only_on_open_issues(case):
+    plan, items, members, prefix = case
+    rec = _reconcile(plan, items, members, prefix)
+    for uid, desired in rec.desired_labels.items():
+        item = rec.items[uid]
+        assert item.presence is Presence.PRESENT
+        assert all(label.startswith(prefix) for label in desired)
+        if item.is_pull_request or not item.status.is_open:
+            assert desired == frozenset()
+        else:
+            assert len(desired - {f"{prefix}overdue"}) == 1  # exactly one health or unplanned label
+    assert set(rec.membership) <= set(rec.desired_labels)
+    assert rec.unplanned <= set(rec.desired_labels)
+    assert not any(rec.items[uid].is_pull_request for uid in rec.membership)
+    # same input, same answer (forecast seeded)
+    assert _reconcile(plan, items, members, prefix) == rec
