@@ -59,6 +59,7 @@ class GithubTransport:
         self._token_env, self._budget_share = tracker.token_env, tracker.budget_share
         self._write_interval = tracker.write_interval
         self._last_write: float | None = None
+        self._unslept = 0.0
         self._recent_writes: deque[float] = deque(maxlen=WRITES_PER_MINUTE)
         # PyGithub's own GithubRetry and request throttle are off: call_with_retry is the one retry
         # layer and writes are paced here through clock.sleep (PyGithub would call time.sleep).
@@ -212,14 +213,17 @@ class GithubTransport:
 
     # --- write pacing ------------------------------------------------------------------------------
     def _pace_write(self) -> None:
-        """At least `write_interval` s between writes and at most 80 a minute. Times are tracked as
-        the moments writes were *due*, so pacing stays right when clock.sleep is replaced in tests."""
-        now = time.monotonic()
+        """At least `write_interval` s between writes and at most 80 a minute, waiting via clock.sleep.
+        When that sleep does not really pass time (tests, a pinned demo) the shortfall is credited to a
+        virtual clock, so the recorded waits are the ones a real run would make."""
+        now = time.monotonic() + self._unslept
         due = now if self._last_write is None else max(now, self._last_write + self._write_interval)
         if len(self._recent_writes) == WRITES_PER_MINUTE:
             due = max(due, self._recent_writes[0] + 60.0)
         if due > now:
+            started = time.monotonic()
             clock.sleep(due - now)
+            self._unslept += max(0.0, (due - now) - (time.monotonic() - started))
         self._last_write = due
         self._recent_writes.append(due)
 
