@@ -6,6 +6,7 @@ Link-header pagination, weak ETags with 304s that spend no budget, per-token pri
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -262,8 +263,12 @@ def labels_add(sb, req: Req, m: dict) -> Resp:
     i, e = _lookup(sb, req, _repo(m), int(m["n"]))
     if e:
         return e
-    body = req.json() if req.raw.get_data() else {}
-    new = body.get("labels", []) if isinstance(body, dict) else []
+    # GitHub accepts {"labels": [...]}, a bare array of names, or [{"name": ...}] (PyGithub sends an array).
+    try:
+        body = json.loads(req.raw.get_data() or b"{}")
+    except ValueError:
+        body = {}
+    new = body.get("labels", []) if isinstance(body, dict) else body if isinstance(body, list) else []
     names = [x if isinstance(x, str) else x.get("name", "") for x in new]
     if not names:
         return gh_error(422, "Invalid request.\n\nNo subschema in \"anyOf\" matched.",

@@ -186,8 +186,14 @@ class Parser:
         if t and t.kind == "op" and t.text in ("=", "!=", "<", ">", "<=", ">=", "~", "!~"):
             self.i += 1
             return t.text
-        if self.is_kw("IN", "IS"):
+        if self.is_kw("IN"):
             return self.take().text.upper()
+        if self.is_kw("IS"):
+            self.take()
+            if self.is_kw("NOT"):
+                self.take()
+                return "IS NOT"
+            return "IS"
         if self.is_kw("NOT"):
             self.take()
             if self.is_kw("IN"):

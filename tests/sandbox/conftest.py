@@ -80,3 +80,13 @@ def jira_platform_spec(refdata):
 @pytest.fixture(scope="session")
 def jira_software_spec(refdata):
     return _load_spec(refdata / "specs/jira/jira-software.swagger.v3.json", _jira_fix)
+
+
+@pytest.fixture
+def jira_for():
+    """A Jira Cloud session with the sandbox credentials, for sandboxes made by sandbox_factory."""
+    def make(sb):
+        s = requests.Session()
+        s.auth = (JIRA_EMAIL, JIRA_TOKEN)
+        return s
+    return make
