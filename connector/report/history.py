@@ -57,9 +57,10 @@ def undo(item: WorkItem, change) -> WorkItem:
 
 def versions(item: WorkItem, changes: list) -> list[tuple[datetime | None, WorkItem]]:
     """[(since, state)] oldest first; the first `since` is None (the item as first seen / created)."""
-    if not changes:
+    # a first sighting (status with no old value) is when the store met the item, not a change of it
+    ordered = sorted((c for c in changes if c.old is not None or c.field != "status"), key=change_time)
+    if not ordered:
         return [(None, item)]
-    ordered = sorted(changes, key=change_time)
     states: list[tuple[datetime | None, WorkItem]] = []
     state = item
     for change in reversed(ordered):
