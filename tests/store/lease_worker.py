@@ -1,0 +1,28 @@
+"""Code run in child processes by the lease tests (a module of its own, so any
+multiprocessing start method can find it).."""
+
+from __future__ import annotations
+
+import os
+
+from connector.errors import LeaseHeld
+from connector.store import Store
+
+
+def contend(url: str, name: str, barrier, results, done) -> None:
+    """Race the others for `name`; the winner keeps the lease until the parent says `done`."""
+    with Store.open(url) as store:
+        barrier.wait(timeout=60)
+        try:
+            with store.lease(name, ttl=30):
+                results.put(("won", os.getpid()))
+                done.wait(60)
+        except LeaseHeld as exc:
+            results.put(("held", str(exc)))
+
+
+def hold_forever(url: str, name: str, ttl: float, results, never) -> None:
+    """Take the lease and keep renewing it until killed."""
+    with Store.open(url) as store, store.lease(name, holder=f"doomed:{os.getpid()}", ttl=ttl):
+        results.put(("held", os.getpid()))
+        never.wait(120)
