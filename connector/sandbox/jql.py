@@ -94,7 +94,7 @@ class Parser:
 
     def parse(self):
         pred = None
-        if not self.is_kw("ORDER"):
+        if self.toks and not self.is_kw("ORDER"):
             pred = self.or_expr()
         order: list[tuple[str, bool]] = []
         if self.is_kw("ORDER"):
