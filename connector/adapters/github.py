@@ -19,6 +19,10 @@ Cost model (asserted in tests/adapters/test_github*.py):
   (free: 304s do not count against GitHub's primary limit). A changed repo answers 200 with the overlap
   items plus the changes; the cursor moves and the next run's first request (new URL) answers 200 once
   more with just the overlap, stores that ETag, and from then on costs one 304 per run.
+- Pages are offsets into a list sorted by `updated`: an item changed while we page moves to the end, so
+  it is read twice and the pages after its old place shift by one, which can hide one unchanged item. A
+  duplicate therefore keeps the old cursor (the window is read again next run). Pages are fetched one
+  at a time for the same reason: concurrent fetches would break the "moved items come last" argument.
 - Milestones are fetched on full pulls and on incremental pulls whose issue list changed (200); a 304
   repo returns no milestones (absence in an incremental PullResult is not deletion). A milestone edit
   with no issue change is seen at the next change in that repo or the next census.
@@ -111,7 +115,7 @@ class GithubAdapter:
         for repo in repos_for_scopes(request.scopes, self.name):
             scope_id = repo_scope_id(self.name, repo)
             scope_pull, repo_milestones = self._pull_repo(repo, scope_id, request.cursors.get(scope_id),
-                                                          request.full, unmapped)
+                                                          request.full, unmapped, notes)
             scopes.append(scope_pull)
             milestones.extend(repo_milestones)
             seen.update(item.id for item in scope_pull.items)
@@ -125,8 +129,8 @@ class GithubAdapter:
                           census=request.full, seen_ids=frozenset(seen) if request.full else frozenset(),
                           gone=tuple(gone), unmapped_statuses=frozenset(unmapped), notes=tuple(notes))
 
-    def _pull_repo(self, repo: str, scope_id: str, cursor: Cursor | None, full: bool,
-                   unmapped: set[str]) -> tuple[ScopePull, list[Milestone]]:
+    def _pull_repo(self, repo: str, scope_id: str, cursor: Cursor | None, full: bool, unmapped: set[str],
+                   notes: list[str]) -> tuple[ScopePull, list[Milestone]]:
         incremental = not full and cursor is not None and cursor.updated is not None
         params, headers = dict(LIST_PARAMS), {"Accept": "application/vnd.github+json"}
         if incremental:
@@ -141,19 +145,28 @@ class GithubAdapter:
             return ScopePull(scope_id, (), complete=False, cursor=cursor), []
         pages = [first, *self._follow(first, what)]
         by_id: dict[str, WorkItem] = {}
+        shifted = False
         for page in pages:
             for raw in _as_list(page.data, what, self.name):
                 item, fell_back = item_from_github(raw, tracker=self.name, repo=repo, mapping=self.mapping)
                 if fell_back:
                     unmapped.add(item.raw_status)
+                shifted = shifted or item.id in by_id
                 by_id[item.id] = item  # an item updated while we paged shows up again later: keep the last
         items = tuple(by_id.values())
         newest = max((item.updated for item in items), default=None)
         if cursor is not None and cursor.updated is not None and (newest is None or cursor.updated > newest):
             newest = cursor.updated.astimezone(UTC)
+        if shifted:
+            # An item seen twice moved from a page already read to the end, shifting the pages after it
+            # by one: one unchanged item may have slipped between two pages. Keep the old cursor so the
+            # next run reads this window again (a first full pull then runs full again).
+            newest = cursor.updated.astimezone(UTC) if cursor is not None and cursor.updated else None
+            notes.append(f"{repo}: issues changed while their pages were read; this window is read again "
+                         "next run")
         # see the module docstring: a 304 is only trustworthy for a first page that is also the last
         whole_answer_on_one_page = len(pages) == 1 and len(_as_list(first.data, what, self.name)) < PER_PAGE
-        etag = first.etag if whole_answer_on_one_page else None
+        etag = first.etag if whole_answer_on_one_page and not shifted else None
         new_cursor = Cursor(tracker=self.name, scope_id=scope_id, updated=newest, etag=etag,
                             extra=dict(cursor.extra) if cursor else {})
         milestones = self._milestones(repo)

@@ -249,3 +249,24 @@ def test_enterprise_base_url_keeps_its_path_prefix(rsps, monkeypatch):
     register(rsps, "GET", f"{base}/repos/{REPO}/milestones", body=[])
     result = adapter.pull(PullRequest(scopes=scopes(), cursors={}, full=True))
     assert result.all_items() == {} and adapter.stats.requests == 2
+
+
+def test_an_item_changed_while_paging_keeps_the_old_cursor(rsps, adapter):
+    """Offset pages shift when an item moves to the end mid-pull; its duplicate reveals that."""
+    cursor = Cursor("gh", repo_scope_id("gh", REPO), updated=datetime(2026, 4, 30, 0, 0, tzinfo=UTC))
+    issues = clone_issues(modern_issue(), REPO, 150)
+    moved = dict(issues[10], updated_at="2026-06-01T00:00:00Z")
+    link = {"Link": f'<{LIST}?state=all&per_page=100&sort=updated&direction=asc&since=2026-04-29T23%3A55%3A00Z'
+                    '&page=2>; rel="next"'}
+    register(rsps, "GET", LIST, body=issues[:100], headers=link,
+             match=(matchers.query_param_matcher(dict(FULL_QUERY, since="2026-04-29T23:55:00Z")),))
+    register(rsps, "GET", LIST, body=issues[101:] + [moved],
+             match=(matchers.query_param_matcher(dict(FULL_QUERY, since="2026-04-29T23:55:00Z", page="2")),))
+    register_milestones(rsps)
+
+    result = adapter.pull(PullRequest(scopes=scopes(), cursors={cursor.scope_id: cursor}))
+
+    [scope] = result.scopes
+    assert scope.cursor.updated == cursor.updated and scope.cursor.etag is None
+    assert result.all_items()[str(moved["id"])].updated.month == 6
+    assert any("read again" in note for note in result.notes)
