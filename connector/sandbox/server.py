@@ -75,9 +75,8 @@ class App:
         method = request.method
         flavour, prefix, sub = _flavour(request.path)
         if request.path.startswith("/_sandbox/"):
-            resp = sb.control(method, request.path[len("/_sandbox"):], request)
-            self._log(request, resp, "control", "sandbox." + request.path[10:].strip("/"))
-            return resp
+            # Control calls are not API cost; they stay out of the log and the counters.
+            return sb.control(method, request.path[len("/_sandbox"):], request)
         has_token = "nextPageToken" in request.args or b"nextPageToken" in request.get_data(cache=True)
         fired = sb.faults.fire(method, request.path, flavour, has_token)
         delay = sb.latency_ms + sum(r.latency_ms for r in fired if r.kind == "latency")
