@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from github import Auth, Github
@@ -109,6 +111,7 @@ class GithubTransport:
             except RuntimeError as exc:  # PyGithub refuses a redirect to another host or scheme
                 raise FatalAPIError(self.name, f"{what}: {exc}") from None
             self._count_fallback(verb, status)
+            self.stats.by_endpoint[f"{verb} {endpoint_of(url)}"] += 1
             self._note_rate(reply_headers)
             if status >= 400 and status not in accept:
                 error = self._classify(status, reply_headers, text, what, secondary_hits)
@@ -226,6 +229,15 @@ class GithubTransport:
             self._unslept += max(0.0, (due - now) - (time.monotonic() - started))
         self._last_write = due
         self._recent_writes.append(due)
+
+
+def endpoint_of(url: str) -> str:
+    """`/repos/acme/web/issues/12/labels/x?page=2` -> `/repos/{o}/{r}/issues/{n}/labels/{name}`."""
+    path = urlsplit(url).path
+    path = re.sub(r"^.*?(/repos/|/repositories/|/user\b)", r"\1", path)
+    path = re.sub(r"/repos/[^/]+/[^/]+", "/repos/{o}/{r}", path)
+    path = re.sub(r"/labels/[^/]+$", "/labels/{name}", path)
+    return re.sub(r"/\d+(?=/|$)", "/{n}", path)
 
 
 def _message(text: str) -> str:

@@ -147,6 +147,8 @@ def test_full_pull_costs_ceil_n_over_100_list_requests_and_no_per_issue_request(
 
     assert len(result.all_items()) == count
     assert adapter.stats.requests == math.ceil(count / 100) + 1
+    assert adapter.stats.by_endpoint == {"GET /repos/{o}/{r}/issues": math.ceil(count / 100),
+                                         "GET /repos/{o}/{r}/milestones": 1}
     assert len(rsps.calls) == math.ceil(count / 100) + 1
 
 
