@@ -253,8 +253,11 @@ def _gen_github(st: State, rnd: random.Random, count: int, now: float) -> None:
 def _link_and_disturb(st: State, rnd: random.Random, now: float) -> None:
     """Cross-tracker mentions, closed/open linked pairs, moved, deleted and transferred issues."""
     for full, pkey, _ in REPOS:
-        gh = [i for i in st.gh_issues[full].values() if not i.is_pr]
-        jira = [i for i in st.jira_issues.values() if i.project == pkey and i.issuetype != "Epic"]
+        gh = [i for i in st.gh_issues[full].values() if not i.is_pr and i.milestone != 1]
+        # Alpha stays entirely done, so linked pairs come from the other versions.
+        alpha = {v for v in st.projects[pkey]["versions"] if st.versions[v]["name"] == "Alpha"}
+        jira = [i for i in st.jira_issues.values()
+                if i.project == pkey and i.issuetype != "Epic" and not alpha & set(i.fix_versions)]
         for k in range(min(len(gh), len(jira), 8)):
             g, j = gh[k * 2 % len(gh)], jira[k * 3 % len(jira)]
             url = f"https://github.com/{full}/issues/{g.number}"
