@@ -80,6 +80,7 @@ def issue_obj(sb, i: GithubIssue, base: str) -> dict:
         "comments": len(i.comments), "created_at": gh_time(i.created_at), "updated_at": gh_time(i.updated_at),
         "closed_at": gh_time(i.closed_at), "author_association": "MEMBER", "type": None,
         "active_lock_reason": None, "sub_issues_summary": {"total": 0, "completed": 0, "percent_completed": 0},
+        "issue_dependencies_summary": {"blocked_by": 0, "total_blocked_by": 0, "blocking": 0, "total_blocking": 0},
         "body": i.body, "closed_by": None, "reactions": reactions(url), "timeline_url": f"{url}/timeline",
         "performed_via_github_app": None, "state_reason": i.state_reason,
     }

@@ -80,7 +80,8 @@ def project(st: State, key: str, base: str) -> dict:
     p = st.projects[key]
     return {"self": f"{base}/rest/api/2/project/{p['id']}", "id": p["id"], "key": key, "name": p["name"],
             "projectTypeKey": "software", "simplified": False,
-            "avatarUrls": {"48x48": f"{base}/secure/projectavatar?pid={p['id']}"}}
+            "avatarUrls": {size: f"{base}/secure/projectavatar?pid={p['id']}&size={size}"
+                           for size in ("48x48", "24x24", "16x16", "32x32")}}
 
 
 def text_value(text: str, api_version: str, flavour: str):
@@ -103,7 +104,8 @@ def field_value(st: State, i: JiraIssue, name: str, base: str, v: str, flavour: 
         tid = ISSUE_TYPES[i.issuetype]
         return {"self": f"{base}/rest/api/2/issuetype/{tid}", "id": tid, "name": i.issuetype,
                 "description": "", "iconUrl": f"{base}/images/icons/{i.issuetype.lower()}.svg",
-                "subtask": False, "hierarchyLevel": 1 if i.issuetype == "Epic" else 0}
+                "subtask": False, "avatarId": 10300 + int(tid) % 100,
+                "hierarchyLevel": 1 if i.issuetype == "Epic" else 0}
     if name == "project":
         return project(st, i.project, base)
     if name in ("assignee", "reporter", "creator"):
