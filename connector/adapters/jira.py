@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 
 AGILE = "/rest/agile/1.0"
 _DEFAULT_POLICY = RetryPolicy()
+RECHECK_BATCH = 100  # ids per `id in (...)` census recheck
 
 
 class JiraAdapter:
@@ -198,17 +199,19 @@ class JiraAdapter:
                 gone.append(Gone(self.name, issue_id, Presence.DELETED, detail="deleted or no longer visible"))
             else:
                 alive[issue_id] = str((self.http.decode(resp, f"checking issue {issue_id}") or {}).get("key") or "")
-        if alive:  # an id the snapshot missed may still match a scope (eventual consistency): ask once
-            ids = ", ".join(sorted(alive))
+        # an id the snapshot missed may still match a scope (eventual consistency): ask each scope once
+        # per batch (the ids exist, so `id in` cannot fail on them; batches keep the URL short)
+        batches = [sorted(alive)[n:n + RECHECK_BATCH] for n in range(0, len(alive), RECHECK_BATCH)]
+        for batch in batches:
             for scope in scopes:
-                jql = f"({scope_jql(scope)}) AND id in ({ids})"
+                jql = f"({scope_jql(scope)}) AND id in ({', '.join(batch)})"
                 for page in self._search(jql, ["id"], size, f"{scope.describe()} (census recheck)"):
                     seen.update(str(raw["id"]) for raw in page if isinstance(raw, dict) and "id" in raw)
-            for i, key in sorted(alive.items()):
-                # same key as stored: it only left the scopes (the complete scope pulls say so)
-                if i not in seen and known_keys.get(i) != key:
-                    gone.append(Gone(self.name, i, Presence.MOVED, new_key=key or None,
-                                     detail=f"moved: now {key}, outside every scope"))
+        for i, key in sorted(alive.items()):
+            # same key as stored: it only left the scopes (the complete scope pulls say so)
+            if i not in seen and known_keys.get(i) != key:
+                gone.append(Gone(self.name, i, Presence.MOVED, new_key=key or None,
+                                 detail=f"moved: now {key}, outside every scope"))
         return {"seen": seen, "gone": gone}
 
     # --- milestones ------------------------------------------------------------------------------

@@ -147,6 +147,16 @@ def _current_sprint(sprints: list[dict]) -> dict | None:
     return sprints[-1] if sprints else None
 
 
+def _number(value) -> float | None:
+    """Story points: a number, or None for anything else (one odd custom value must not fail a pull)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _person(user: dict | None) -> str | None:
     if not isinstance(user, dict):
         return None
@@ -190,9 +200,7 @@ class Normalizer:
         if self.fields.sprint:
             current = _current_sprint(_sprint_dicts(f.get(self.fields.sprint)))
             sprint = current.get("name") if current else None
-        estimate = None
-        if self.fields.story_points and f.get(self.fields.story_points) is not None:
-            estimate = float(f[self.fields.story_points])
+        estimate = _number(f.get(self.fields.story_points)) if self.fields.story_points else None
         description = f.get("description")
         texts = [f.get("summary") or "", *adf_text(description)]
         created = parse_jira_time(f["created"])

@@ -273,3 +273,15 @@ def test_full_pull_reads_versions_and_sprints_from_the_agile_api(rsps):
     sprints = {m.name: m for m in result.milestones if m.kind == "sprint"}
     assert sprints["Iteration-13-2"].state == "active" and sprints["Iteration-13-2"].due == date(2016, 6, 28)
     assert "Minimal Example Sprint" in sprints
+
+
+def test_census_keeps_an_issue_that_only_left_the_scopes(rsps):
+    fx.add_basics(rsps)
+    rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))
+    rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))
+    rsps.get(f"{fx.BASE}/rest/api/3/issue/10065", json={"id": "10065", "key": "EE-3", "fields": {}})
+    rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))
+    result = fx.adapter().pull(PullRequest(scopes=(SCOPE,), cursors={}, known_ids=frozenset({"10065"}), full=True,
+                                           known_keys={"10065": "EE-3"}))
+    # same key: not moved, not deleted; the complete (empty) scope pull already drops its membership
+    assert result.gone == () and result.scopes[0].complete and result.scopes[0].items == ()
