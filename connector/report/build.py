@@ -15,7 +15,7 @@ from connector import clock
 from connector.errors import ConfigError
 from connector.model import Plan, Status, WorkItem
 from connector.report import sections
-from connector.report.history import burnup, changes_by_item
+from connector.report.history import burnups, changes_by_item
 from connector.report.model import ForecastView, MilestoneSection, Progress, Report
 from connector.settings import Settings
 
@@ -81,15 +81,16 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
     milestones = store.milestones()
     done_events = [e for e in store.done_events() if e[2] <= instant]
 
-    def run(p: Plan, items: list[WorkItem], at: datetime):
+    def run(p: Plan, items: list[WorkItem], at: datetime, forecast_runs: int):
         return reconcile(p, items, members, milestones, [e for e in done_events if e[2] <= at], now=at,
                          prefix=settings.labels.prefix, stale_days=settings.reconcile.stale_days,
-                         forecast_runs=settings.reconcile.forecast_runs, seed=settings.reconcile.seed)
+                         forecast_runs=forecast_runs, seed=settings.reconcile.seed)
 
     end_items = store.items_as_of(instant)
     start_items = store.items_as_of(period_start)
-    end_rec = run(end_plan, end_items, instant)
-    start_rec = run(start_plan, start_items, period_start)
+    end_rec = run(end_plan, end_items, instant, settings.reconcile.forecast_runs)
+    # the week-start reconciliation is only used for membership: its forecast can be coarse
+    start_rec = run(start_plan, start_items, period_start, 100)
     items = {i.uid: i for i in end_items}
     ref = sections.Refs(items, {i.uid: i for i in start_items})
 
@@ -102,18 +103,17 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
     done_at: dict = {}
     for tracker, item_id, at in done_events:
         done_at.setdefault((tracker, item_id), []).append(at)
+    charts = burnups(end_plan.milestones, _burnup_candidates(items.values(), end_rec.membership, history),
+                     history, members, end_rec.membership, first=first_day, last=last_day, tz=tz,
+                     done_at=done_at)
     sections_out = []
     for pm, status in _milestone_statuses(end_plan, end_rec):
-        in_scope = [items[u] for u in status.items if u in items] if status else []
-        candidates = _burnup_candidates(items.values(), in_scope, history)
-        points = burnup(pm, candidates, history, members, first=first_day, last=last_day, tz=tz,
-                        done_at=done_at)
         at_risk, overdue = sections.milestone_items(pm.key, status, end_rec, ref, instant, tz)
         sections_out.append(MilestoneSection(
             key=pm.key, title=pm.title, due=pm.due, owner=pm.owner,
             health=str(getattr(status.health, "value", status.health)) if status else "on-track",
             reasons=tuple(status.reasons) if status else (),
-            progress=_progress(status), forecast=_forecast(status), burnup=points,
+            progress=_progress(status), forecast=_forecast(status), burnup=charts[pm.key],
             at_risk=at_risk, overdue=overdue, start=first_day))
 
     changes = sections.week_changes(start_rec, end_rec, ref, history, period_start, instant)
@@ -137,12 +137,10 @@ def _milestone_statuses(plan: Plan, rec):
     return [(pm, by_key.get(pm.key)) for pm in plan.milestones]
 
 
-def _burnup_candidates(all_items, in_scope: list[WorkItem], history) -> list[WorkItem]:
-    """Items that are or were in the milestone: today's members plus anything with recorded history
-    (which may have left since); items never changed and not members now never were members."""
-    seen = {i.uid for i in in_scope}
-    extra = [i for i in all_items if i.uid in history and i.uid not in seen]
-    return in_scope + extra
+def _burnup_candidates(all_items, membership, history) -> list[WorkItem]:
+    """Items that are or were in a milestone: today's members plus anything that changed (and may
+    have left since); an item never changed and in no milestone now never was in one."""
+    return [i for i in all_items if i.uid in membership or i.uid in history]
 
 
 def _progress(status) -> Progress:

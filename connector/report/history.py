@@ -72,8 +72,11 @@ def versions(item: WorkItem, changes: list) -> list[tuple[datetime | None, WorkI
 
 
 def changes_by_item(changes: Iterable) -> dict[Uid, list]:
+    """Recorded changes per item, without first sightings (the store meeting an item is no change)."""
     grouped: dict[Uid, list] = defaultdict(list)
     for change in changes:
+        if change.old is None and change.field == "status":
+            continue
         grouped[(change.tracker, change.item_id)].append(change)
     return grouped
 
@@ -106,61 +109,73 @@ def in_milestone(milestone: PlanMilestone, item: WorkItem, members: Mapping[str,
     return any(scope_matches(s, item, members) for s in milestone.scope)
 
 
-def _counted(milestone: PlanMilestone, item: WorkItem, members) -> tuple[int, int]:
-    """(in scope, done) for the burn-up: dropped, pull requests and vanished items are not scope."""
-    if item.is_pull_request or item.presence is not Presence.PRESENT or item.status is Status.DROPPED:
-        return 0, 0
-    if not in_milestone(milestone, item, members):
-        return 0, 0
-    return 1, int(item.status is Status.DONE)
+def _counts(item: WorkItem) -> bool:
+    """Dropped items, pull requests and vanished items are not scope in a burn-up."""
+    return not item.is_pull_request and item.presence is Presence.PRESENT and item.status is not Status.DROPPED
 
 
-def burnup(milestone: PlanMilestone, items: Iterable[WorkItem], history: Mapping[Uid, list],
-           members: Mapping[str, frozenset[Uid]], *, first: date, last: date, tz: tzinfo,
-           done_at: Mapping[Uid, list[datetime]] | None = None) -> tuple[BurnPoint, ...]:
-    """Scope and done per day (plan timezone) from `first` through `last`, both inclusive.
+def burnups(milestones: Iterable[PlanMilestone], items: Iterable[WorkItem], history: Mapping[Uid, list],
+            members: Mapping[str, frozenset[Uid]], membership: Mapping[Uid, tuple[str, ...]], *,
+            first: date, last: date, tz: tzinfo,
+            done_at: Mapping[Uid, list[datetime]] | None = None) -> dict[str, tuple[BurnPoint, ...]]:
+    """Scope and done per day (plan timezone) from `first` through `last` for every milestone.
 
+    An item without recorded changes has had the same fields all along, so its milestones are today's
+    (`membership`, from reconcile) from its creation on; only changed items are re-evaluated per state.
     `done_at` (from store.done_events) dates items that were already done when first stored.
     """
+    milestones = list(milestones)
     done_at = done_at or {}
-    if last < first:
-        return ()
-    days = (last - first).days + 1
-    scope_delta = [0] * days
-    done_delta = [0] * days
+    days = max((last - first).days + 1, 0)
+    scope_delta = {m.key: [0] * (days + 1) for m in milestones}  # slot `days`: after the chart
+    done_delta = {m.key: [0] * (days + 1) for m in milestones}
+    local_day: dict[date, int] = {}
 
-    def bucket(instant: datetime | None) -> int:
-        if instant is None:
-            return 0
-        index = (instant.astimezone(tz).date() - first).days
-        return min(max(index, 0), days)  # == days: after the chart, ignored
+    def bucket(instant: datetime) -> int:
+        day = instant.astimezone(tz).date()
+        index = local_day.get(day)
+        if index is None:
+            index = local_day[day] = min(max((day - first).days, 0), days)
+        return index
 
     for item in items:
         past = versions(item, history.get(item.uid, ()))
-        prev_in = prev_done = 0
-        for position, (since, state) in enumerate(past):
-            now_in, now_done = _counted(milestone, state, members)
-            start = since if position else state.created
-            if position == 0 and now_done:
-                # before any recorded change, a done item counts as done from when it was resolved
-                until = past[1][0] if len(past) > 1 else None
-                known = [t for t in done_at.get(item.uid, ()) if until is None or t <= until]
-                finished = min(known) if known else state.resolved or start
-                scope_at, done_index = bucket(start), bucket(max(finished, start))
-                if scope_at < days:
-                    scope_delta[scope_at] += 1
-                if done_index < days:
-                    done_delta[done_index] += 1
+        if len(past) == 1:
+            keys = membership.get(item.uid, ()) if _counts(item) else ()
+            if keys:
+                scope_at = bucket(item.created)
+                done_index = bucket(_first_done(item, done_at, None)) if item.status is Status.DONE else None
+                for key in keys:
+                    scope_delta[key][scope_at] += 1
+                    if done_index is not None:
+                        done_delta[key][done_index] += 1
+            continue
+        for m in milestones:
+            prev_in = prev_done = 0
+            for position, (since, state) in enumerate(past):
+                now_in = int(_counts(state) and in_milestone(m, state, members))
+                now_done = int(now_in and state.status is Status.DONE)
+                if position == 0:
+                    scope_delta[m.key][bucket(state.created)] += now_in
+                    if now_done:  # done before any recorded change: from when it was finished
+                        done_delta[m.key][bucket(_first_done(state, done_at, past[1][0]))] += 1
+                else:
+                    index = bucket(since)
+                    scope_delta[m.key][index] += now_in - prev_in
+                    done_delta[m.key][index] += now_done - prev_done
                 prev_in, prev_done = now_in, now_done
-                continue
-            index = bucket(start)
-            if index < days:
-                scope_delta[index] += now_in - prev_in
-                done_delta[index] += now_done - prev_done
-            prev_in, prev_done = now_in, now_done
-    scope = list(accumulate(scope_delta))
-    done = list(accumulate(done_delta))
-    return tuple(BurnPoint(first + timedelta(days=i), scope[i], done[i]) for i in range(days))
+    out = {}
+    for m in milestones:
+        scope = list(accumulate(scope_delta[m.key][:days]))
+        done = list(accumulate(done_delta[m.key][:days]))
+        out[m.key] = tuple(BurnPoint(first + timedelta(days=i), scope[i], done[i]) for i in range(days))
+    return out
+
+
+def _first_done(item: WorkItem, done_at: Mapping[Uid, list[datetime]], until: datetime | None) -> datetime:
+    known = [t for t in done_at.get(item.uid, ()) if until is None or t <= until]
+    finished = min(known) if known else item.resolved or item.created
+    return max(finished, item.created)
 
 
 def state_at(past: list[tuple[datetime | None, WorkItem]], instant: datetime) -> WorkItem | None:
