@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from datetime import UTC, datetime
 
@@ -49,7 +50,9 @@ def test_401_is_an_auth_error_naming_the_variable_never_the_token(rsps, caplog):
         pull_since(fx.adapter())
     message = str(caught.value)
     assert message == "tracker 'jira': the token was refused (HTTP 401); check JIRA_API_TOKEN / email"
-    assert fx.TOKEN not in message and fx.TOKEN not in caplog.text
+    basic = base64.b64encode(f"plansync-bot@example.com:{fx.TOKEN}".encode()).decode()
+    for secret in (fx.TOKEN, basic):
+        assert secret not in message and secret not in caplog.text
     # raised fresh, not chained to jira.JIRAError (whose text carries the request's Authorization)
     assert caught.value.__cause__ is None and caught.value.__context__ is None
 

@@ -188,3 +188,12 @@ def test_comment_is_created_once_then_edited(sandbox, flavour):
     assert first == second
     bodies = [c["body"] for c in sandbox.jira_issue(key).comments]
     assert sum("[plansync:weekly]" in b for b in bodies) == 1 and any("week 48" in b for b in bodies)
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_a_dropped_connection_and_a_502_are_retried(sandbox, flavour, _no_real_sleep):
+    sandbox.faults.add("drop", path=r"/search", flavour=flavour)
+    sandbox.faults.add(preset="502", path=r"/field", flavour=flavour)
+    adapter = make(sandbox, flavour)
+    assert full(adapter).all_items()
+    assert adapter.stats.retries == 2 and len(_no_real_sleep) == 2
