@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from connector.adapters.base import LabelChange
 from connector.errors import UnsafePlan
 from connector.findings import natural_key
-from connector.reconcile import Reconciliation, Uid
+from connector.reconcile import Reconciliation, Uid, paused_gc
 
 log = logging.getLogger(__name__)
 
+_NONE: frozenset[str] = frozenset()
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # tracker text is untrusted: no terminal escapes
 
 
@@ -64,6 +65,11 @@ def plan_changes(reconciliation: Reconciliation, prefix: str) -> ChangePlan:
     `prefix` never enter a change, and items already right produce none."""
     if not prefix:
         raise ValueError("the owned label prefix must not be empty: plansync would own every label")
+    with paused_gc():
+        return _plan_changes(reconciliation, prefix)
+
+
+def _plan_changes(reconciliation: Reconciliation, prefix: str) -> ChangePlan:
     order = {m.key: n for n, m in enumerate(reconciliation.milestones)}
     last = len(order)
     health = {m.key: m.health.severity for m in reconciliation.milestones}
@@ -72,12 +78,14 @@ def plan_changes(reconciliation: Reconciliation, prefix: str) -> ChangePlan:
     in_scope = labelled = 0
     for uid, desired in reconciliation.desired_labels.items():
         item = reconciliation.items[uid]
-        current = item.owned_labels(prefix)
+        owned = [label for label in item.labels if label.startswith(prefix)] if item.labels else None
+        current = frozenset(owned) if owned else _NONE
         if not item.is_pull_request:
             in_scope += 1
-        if current:
+        if owned:
             labelled += 1
-        wanted = frozenset(label for label in desired if label.startswith(prefix))
+        wanted = desired if all(label.startswith(prefix) for label in desired) else \
+            frozenset(label for label in desired if label.startswith(prefix))
         if wanted == current:
             continue
         keys = membership.get(uid)

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from connector.model import Milestone, Plan, Status, WorkItem
 
@@ -18,6 +19,7 @@ KINDS = ("overdue", "due-after-milestone", "blocked", "stale", "unplanned", "cro
          "milestone-date-drift", "dependency-risk")
 _KIND_ORDER = {kind: n for n, kind in enumerate(KINDS)}
 _DIGITS = re.compile(r"(\d+)")
+_PREFIX_NUMBER = re.compile(r"(\D+)(\d+)\Z")
 # `fixVersion = "Beta"`, `fixversion = Beta`, `fixVersion = 'Beta 2'` (JQL field names are case-insensitive)
 _FIX_VERSION = re.compile(r"""\bfixversion\s*=\s*(?:"([^"]*)"|'([^']*)'|([\w.\-]+))""", re.IGNORECASE)
 _PROJECT = re.compile(r"""\bproject\s*=\s*(?:"([^"]*)"|'([^']*)'|([\w\-]+))""", re.IGNORECASE)
@@ -32,8 +34,12 @@ class Finding:
     related: Uid | None = None
 
 
+@lru_cache(maxsize=1 << 18)  # the same keys are sorted several times per run (milestones, findings, changes)
 def natural_key(text: str) -> tuple:
     """Sort "CHK-2" before "CHK-12" and "acme/web#7" before "acme/web#10"."""
+    simple = _PREFIX_NUMBER.match(text)
+    if simple:  # the usual "CHK-12" / "owner/repo#7": same result as the general split, faster
+        return (1, 0, simple[1].casefold()), (0, int(simple[2]), "")
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
                  for part in _DIGITS.split(text) if part)
 
@@ -70,7 +76,7 @@ def item_findings(considered: Mapping[Uid, WorkItem], membership: Mapping[Uid, t
         out.append(Finding("overdue", f"{considered[uid].key} is overdue: {why}", uid, milestone))
     stale_before = now - timedelta(days=stale_days)
     for uid, item in considered.items():
-        if not item.is_open or item.is_pull_request:
+        if item.is_pull_request or not item.status.is_open:
             continue
         keys = membership.get(uid, ())
         first = keys[0] if keys else None

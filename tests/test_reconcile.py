@@ -246,3 +246,18 @@ def test_findings_order_is_deterministic():
     assert first.findings == second.findings
     assert [f.kind for f in first.findings] == ["overdue", "blocked", "blocked", "blocked"]
     assert [f.item for f in kinds(first, "blocked")] == [gh(7).uid, jira(2).uid, jira(12).uid]
+
+
+def test_reconcile_leaves_the_garbage_collector_as_it_found_it():
+    import gc
+
+    items = [jira(1), *history()]
+    assert gc.isenabled()
+    run(plan(), items)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        run(plan(), items)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
