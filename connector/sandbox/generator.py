@@ -124,8 +124,27 @@ def build_state(seed: int, scale: int, now: float) -> State:
     return st
 
 
+_CUM = {k: [sum(v[: n + 1]) for n in range(len(v))] for k, v in MIX.items()}
+
+
 def _pick_state(rnd: random.Random, milestone: str | None) -> str:
-    return rnd.choices(STATE_NAMES, MIX[milestone])[0]
+    return rnd.choices(STATE_NAMES, cum_weights=_CUM[milestone])[0]
+
+
+def _two_words(rnd: random.Random) -> tuple[str, str]:
+    a = int(rnd.random() * len(WORDS))
+    return WORDS[a], WORDS[(a + 1 + int(rnd.random() * (len(WORDS) - 1))) % len(WORDS)]
+
+
+JIRA_LABELS = ("backend", "frontend", "tech-debt", "customer", "security")
+
+
+def _labels(rnd: random.Random) -> list[str]:
+    r = rnd.random()
+    if r < 0.45:
+        return []
+    first = JIRA_LABELS[int(r * 1000) % 5]
+    return [first] if r < 0.85 else [first, JIRA_LABELS[(JIRA_LABELS.index(first) + 2) % 5]]
 
 
 def _assignee(rnd: random.Random) -> int | None:
@@ -144,7 +163,7 @@ def _gen_jira(st: State, rnd: random.Random, count: int, now: float) -> None:
             if num <= max(2, n // 40):
                 itype = "Epic"
             else:
-                itype = rnd.choices(("Story", "Task", "Bug"), (0.6, 0.2, 0.2))[0]
+                itype = rnd.choices(("Story", "Task", "Bug"), cum_weights=(0.6, 0.8, 1.0))[0]
             roll = rnd.random()
             vname = "Beta" if roll < 0.3 else "GA" if roll < 0.5 else "Alpha" if roll < 0.62 else (
                 "2026.12" if roll < 0.7 else None)
@@ -153,14 +172,14 @@ def _gen_jira(st: State, rnd: random.Random, count: int, now: float) -> None:
             status = _pick_state(rnd, vname)
             iid = st.next_jira_id
             st.next_jira_id += 1
-            words = rnd.sample(WORDS, 2)
+            words = _two_words(rnd)
             issue = JiraIssue(
                 id=iid, key=f"{pkey}-{num}", project=pkey, issuetype=itype,
                 summary=f"{rnd.choice(VERBS)} {words[0]} {words[1]}" if itype != "Epic" else f"{words[0].title()} epic",
                 description=f"Work on {words[0]} and {words[1]}.", status="To Do",
                 reporter=rnd.randint(1, len(PEOPLE) - 1), created=created, updated=created,
                 assignee=_assignee(rnd),
-                labels=rnd.sample(("backend", "frontend", "tech-debt", "customer", "security"), rnd.randint(0, 2)),
+                labels=_labels(rnd),
                 story_points=rnd.choice((1.0, 2.0, 3.0, 5.0, 8.0)) if itype == "Story" else None,
             )
             if vname:
@@ -225,7 +244,7 @@ def _gen_github(st: State, rnd: random.Random, count: int, now: float) -> None:
             if mnum == 1:
                 created = min(created, now - rnd.uniform(25, 58) * DAY)
             kind = _pick_state(rnd, title_ms)
-            words = rnd.sample(WORDS, 2)
+            words = _two_words(rnd)
             gid = st.next_gh_id
             st.next_gh_id += 1
             issue = GithubIssue(

@@ -15,11 +15,27 @@ NAVIGABLE = ("summary", "status", "issuetype", "project", "assignee", "reporter"
              "duedate", "description", "priority", "parent", "issuelinks", "subtasks", "statuscategorychangedate",
              SPRINT_FIELD, EPIC_LINK_FIELD, "customfield_10016", "customfield_10002")
 ALL_FIELDS = (*NAVIGABLE, "comment")
+# Users, statuses and projects never change after generation; rendering them once per base URL keeps a
+# 100-issue page cheap. Callers only serialise these dicts, never mutate them.
+_MEMO: dict = {}
+
+
+def _memo(key, make):
+    hit = _MEMO.get(key)
+    if hit is None:
+        if len(_MEMO) > 4096:
+            _MEMO.clear()
+        hit = _MEMO[key] = make()
+    return hit
 
 
 def user(st: State, idx: int | None, base: str, flavour: str) -> dict | None:
     if idx is None:
         return None
+    return _memo(("user", id(st), idx, base, flavour), lambda: _user(st, idx, base, flavour))
+
+
+def _user(st: State, idx: int, base: str, flavour: str) -> dict:
     p = st.people[idx]
     avatar = f"https://avatar.example/{p['key']}.png"
     out = {"self": f"{base}/rest/api/2/user?accountId={p['jira_account_id']}",
@@ -35,6 +51,10 @@ def user(st: State, idx: int | None, base: str, flavour: str) -> dict | None:
 
 
 def status(name: str, base: str) -> dict:
+    return _memo(("status", name, base), lambda: _status(name, base))
+
+
+def _status(name: str, base: str) -> dict:
     sid, cat = JIRA_STATUSES[name]
     cid, color, cname = CATEGORY[cat]
     return {"self": f"{base}/rest/api/2/status/{sid}", "description": "", "iconUrl": f"{base}/images/icons/status.png",
@@ -77,6 +97,10 @@ def jira_iso(ts: float) -> str:
 
 
 def project(st: State, key: str, base: str) -> dict:
+    return _memo(("project", id(st), key, base), lambda: _project(st, key, base))
+
+
+def _project(st: State, key: str, base: str) -> dict:
     p = st.projects[key]
     return {"self": f"{base}/rest/api/2/project/{p['id']}", "id": p["id"], "key": key, "name": p["name"],
             "projectTypeKey": "software", "simplified": False,

@@ -99,7 +99,9 @@ def test_mutations_bump_updated_and_record_history(sandbox):
     issue = sandbox.update_jira_issue("CHK-6", status="Done", fix_versions=["GA"])
     assert issue.updated == sandbox.clock.ts() and issue.resolution == "Done"
     assert {item[0] for item in issue.history[-1][2]} >= {"status", "resolution", "Fix Version"}
-    gh = sandbox.update_github_issue("acme/infra", 2, state="closed", state_reason="not_planned", milestone="GA")
+    number = next(i.number for i in sandbox.state.gh_issues["acme/infra"].values() if i.state == "open")
+    gh = sandbox.update_github_issue("acme/infra", number, state="closed", state_reason="not_planned",
+                                     milestone="GA")
     assert gh.updated_at == gh.closed_at == sandbox.clock.ts() and gh.state_reason == "not_planned"
     new = sandbox.create_github_issue("acme/infra", "new", labels=["bug"], milestone=2)
     assert sandbox.github_issue("acme/infra", new.number).labels == ["bug"]
