@@ -129,7 +129,7 @@ class JiraAdapter:
                  if not request.full and (c := request.cursors.get(s.id)) is not None and c.updated is not None}
         timezone = self._myself().get("timeZone") if since else None
         unmapped: set[str] = set()
-        raws: dict[str, dict] = {}
+        sprints: dict[str, Milestone] = {}  # from the items' sprint field: free, no request
         pulls: list[ScopePull] = []
         changed_projects: set[str] = set()
         for scope in scopes:
@@ -139,11 +139,12 @@ class JiraAdapter:
                    else full_jql(scope))
             items: dict[str, WorkItem] = {}
             for page in self._search(jql, fields.request_list(), PAGE_SIZE, scope.describe()):
-                for raw in page:
-                    item = normalizer.item(raw, unmapped)
+                page_items = [normalizer.item(raw, unmapped) for raw in page]
+                for item in page_items:
                     if item.id not in items or item.updated >= items[item.id].updated:  # overlap dedupe
                         items[item.id] = item
-                        raws[item.id] = raw
+                for m in normalizer.sprint_milestones(page, {i.id: i.container for i in page_items}):
+                    sprints.setdefault(m.id, m)
             prior = previous.updated if previous else None
             newest = max((i.updated for i in items.values()), default=None)
             changed_projects |= {i.container for i in items.values() if prior is None or i.updated > prior}
@@ -151,9 +152,8 @@ class JiraAdapter:
                             etag=None, extra={"timezone": timezone} if timezone else {})
             pulls.append(ScopePull(scope.id, tuple(items.values()), complete=start is None, cursor=cursor))
         all_items = {i.id: i for p in pulls for i in p.items}
-        milestones = self._milestones(all_items, raws, normalizer,
-                                      all_items_projects(all_items) if request.full else changed_projects,
-                                      agile=request.full)
+        projects = {i.container for i in all_items.values()} if request.full else changed_projects
+        milestones = self._milestones(all_items, sprints, projects, agile=request.full)
         census = {}
         if request.full:
             census = self._census(scopes, set(all_items), request.known_ids,
@@ -215,8 +215,8 @@ class JiraAdapter:
         return {"seen": seen, "gone": gone}
 
     # --- milestones ------------------------------------------------------------------------------
-    def _milestones(self, items: dict[str, WorkItem], raws: dict[str, dict], normalizer: Normalizer,
-                    projects: set[str], *, agile: bool) -> list[Milestone]:
+    def _milestones(self, items: dict[str, WorkItem], sprints: dict[str, Milestone], projects: set[str], *,
+                    agile: bool) -> list[Milestone]:
         """Versions of `projects` (one paged call each), sprints, and epics among the items.
 
         Incremental pulls only refresh projects whose items really changed, so an unchanged pull costs
@@ -227,8 +227,7 @@ class JiraAdapter:
             for raw in self._paged(f"{self.api}/project/{key}/version", f"versions of project {key}",
                                    "GET /project/{key}/version"):
                 out.setdefault(f"version:{raw['id']}", version_milestone(self.name, raw, key, self.tracker.url))
-        project_of = {i: item.container for i, item in items.items()}
-        for m in normalizer.sprint_milestones(raws.values(), project_of):
+        for m in sprints.values():
             out.setdefault(m.id, m)
         if agile:
             for m in self._agile_sprints(sorted(projects)):
@@ -335,10 +334,6 @@ class JiraAdapter:
 
     def close(self) -> None:
         self.http.close()
-
-
-def all_items_projects(items: dict[str, WorkItem]) -> set[str]:
-    return {item.container for item in items.values()}
 
 
 def _adf(text: str) -> dict:
