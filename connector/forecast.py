@@ -16,6 +16,7 @@ MIN_SAMPLED_DAYS = 14  # shorter history: linear projection instead of sampling
 DEFAULT_WINDOW_DAYS = 56  # history window when the plan declares no start
 HORIZON_DAYS = 3660  # forecasts further out than ten years are reported as ten years
 _CHUNK_DAYS = 64
+_MAX_CHUNK_DAYS = 512
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ def _sample_days_needed(daily: np.ndarray, needs: Sequence[int], runs: int, seed
     runs = max(1, runs)
     result = {need: np.full(runs, -1, dtype=np.int64) for need in needs}
     done_so_far = np.zeros(runs, dtype=np.int64)
-    step = int(min(HORIZON_DAYS, max(_CHUNK_DAYS, math.ceil(1.5 * needs[-1] / daily.mean()))))
+    # chunks of at most _MAX_CHUNK_DAYS keep memory bounded (runs x chunk x 8 bytes, 8 MB at 2,000 runs)
+    step = int(min(_MAX_CHUNK_DAYS, max(_CHUNK_DAYS, math.ceil(1.5 * needs[-1] / daily.mean()))))
     day0 = 0
     unresolved = list(needs)
     while unresolved and day0 < HORIZON_DAYS:
