@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -49,22 +50,28 @@ def test_plansync_job_passes_arguments_verbatim(tmp_path):
                                                             "--format", "md,html"]
 
 
-def test_plansync_job_forwards_sigterm_and_returns_plansyncs_own_exit_code(tmp_path):
+# the image's /bin/sh is dash; bash is what many hosts call sh. `wait` differs between them.
+SHELLS = [shell for shell in ("dash", "bash") if shutil.which(shell)]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("on_term, expected", [("exit 7", 7), ("trap - TERM; kill -TERM $$", 128 + signal.SIGTERM)])
+def test_plansync_job_forwards_sigterm_and_returns_plansyncs_own_exit_status(tmp_path, shell, on_term, expected):
     ready = tmp_path / "ready"
     os.mkfifo(ready)
     # the stand-in says it is ready through a FIFO (no polling), then blocks until it is told to stop
     fake = fake_plansync(tmp_path, f'''sleep 600 &
 s=$!
-trap 'kill $s; echo stopped > "{tmp_path}/stopped"; exit 7' TERM
+trap 'kill $s; echo stopped > "{tmp_path}/stopped"; {on_term}' TERM
 echo ready > "{ready}"
 wait $s''')
-    job = subprocess.Popen([str(JOB), "run"], env={**os.environ, "PLANSYNC_BIN": str(fake)},
+    job = subprocess.Popen([shell, str(JOB), "run"], env={**os.environ, "PLANSYNC_BIN": str(fake)},
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         with open(ready) as fifo:
             assert fifo.read().strip() == "ready"
         job.send_signal(signal.SIGTERM)
-        assert job.wait(timeout=30) == 7
+        assert job.wait(timeout=30) == expected
     finally:
         if job.poll() is None:
             job.kill()
