@@ -26,7 +26,24 @@ def not_found() -> Resp:
     return gh_error(404, "Not Found", "https://docs.github.com/rest/issues/issues#get-an-issue")
 
 
+_MEMO: dict = {}
+
+
+def _memo(key, make):
+    # Users and labels never change once made; render each once per base URL (callers only serialise).
+    hit = _MEMO.get(key)
+    if hit is None:
+        if len(_MEMO) > 4096:
+            _MEMO.clear()
+        hit = _MEMO[key] = make()
+    return hit
+
+
 def user_obj(sb, idx: int, base: str) -> dict:
+    return _memo(("user", id(sb.state), idx, base), lambda: _user_obj(sb, idx, base))
+
+
+def _user_obj(sb, idx: int, base: str) -> dict:
     p = sb.state.people[idx]
     login, uid = p["github_login"], p["github_id"]
     u = f"{base}/users/{login}"
@@ -41,6 +58,10 @@ def user_obj(sb, idx: int, base: str) -> dict:
 
 
 def label_obj(sb, repo: str, name: str, base: str) -> dict:
+    return _memo(("label", id(sb.state), repo, name, base), lambda: _label_obj(sb, repo, name, base))
+
+
+def _label_obj(sb, repo: str, name: str, base: str) -> dict:
     lab = sb.state.repos[repo]["labels"].get(name) or {"id": 0, "color": "ededed", "default": False,
                                                       "description": None}
     return {"id": lab["id"], "node_id": node_id("Label", lab["id"]),
@@ -49,6 +70,11 @@ def label_obj(sb, repo: str, name: str, base: str) -> dict:
 
 
 def milestone_obj(sb, repo: str, number: int, base: str) -> dict:
+    key = ("milestone", id(sb.state), sb.state.version, repo, number, base)
+    return _memo(key, lambda: _milestone_obj(sb, repo, number, base))
+
+
+def _milestone_obj(sb, repo: str, number: int, base: str) -> dict:
     m = sb.state.repos[repo]["milestones"][number]
     counts = sb.milestone_counts().get((repo, number), (0, 0))
     url = f"{base}/repos/{repo}/milestones/{number}"

@@ -165,7 +165,7 @@ def serve(port: int = 8765, seed: int = 1, scale: int = 2000, host: str = "127.0
     print(f"  Jira Cloud:   {sb.jira_url}   basic auth {JIRA_EMAIL} / {JIRA_TOKEN}")
     print(f"  Jira Server:  {sb.jira_server_url}   bearer PAT {JIRA_PAT} (or the basic auth above)")
     print(f"  GitHub:       {sb.github_url}   token {GITHUB_TOKEN}")
-    print(f"  Controls:     {url}/_sandbox/org, /requests, /counts, /faults, /clock, /simulate")
+    print(f"  Controls:     {url}/_sandbox/org, /requests, /counts, /faults, /clock, /simulate", flush=True)
     try:
         sb.wait()
     except KeyboardInterrupt:

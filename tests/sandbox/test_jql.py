@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from connector.sandbox import Sandbox
 from connector.sandbox.jql import Context, JQLError, evaluate
@@ -126,3 +128,26 @@ def test_bad_jql_over_http_has_jiras_error_shape(sandbox, jira):
     assert resp.status_code == 400
     assert resp.json() == {"errorMessages": ["Field 'projekt' does not exist or you do not have permission to "
                                              "view it."], "errors": {}}
+
+
+PIECES = ["project", "=", "CHK", "AND", "OR", "NOT", "(", ")", "status", "in", "is", "EMPTY", "updated", ">=",
+          '"2026/11/20 10:00"', "-5d", "ORDER", "BY", "DESC", ",", "labels", "!=", "~", "openSprints()", "'x'",
+          "fixVersion", "Beta", "key", "CHK-1", "assignee", "currentUser()", "1795000000000", "!", '"', "["]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=12))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_token_soup_is_either_a_query_or_a_jql_error(sb, pieces):
+    try:
+        run(sb, " ".join(pieces))
+    except JQLError:
+        pass
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_text_is_either_a_query_or_a_jql_error(sb, text):
+    try:
+        run(sb, text)
+    except JQLError:
+        pass
