@@ -89,3 +89,18 @@ def test_every_deploy_file_is_checked_by_some_test():
     unchecked = {p for p in kubernetes if not p.endswith((".yaml", ".toml"))}
     assert not unchecked
     assert (REPO / ".dockerignore").is_file()
+
+
+def test_the_deploy_docs_name_real_files_and_real_commands(monkeypatch):
+    import re
+
+    docs = (REPO / "docs" / "deploy.md").read_text()
+    for path in set(re.findall(r"\bdeploy/[\w./-]+\w", docs)):
+        if "{" not in path:
+            assert (REPO / path).exists(), f"docs/deploy.md names {path}, which does not exist"
+    documented = re.findall(r"`(plansync (?:--[\w-]+ \S+ )*(?:run|sync|apply|report|plan|validate|doctor)\b[^`]*)`", docs)
+    assert len(documented) >= 3
+    for text in documented:
+        argv = tuple(text.split()[1:])
+        if "ARGS" not in text and "FILE" not in text:
+            resolve(argv)
