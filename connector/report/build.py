@@ -1,7 +1,7 @@
 """Store + reconcile → the report model, for now or any past week, reproducibly from the store's history.
 
-Reconcile runs twice: at the report's instant with the plan then in force, and at the start of the
-week with the plan as declared then; the week's changes are the difference plus the recorded history.
+Reconcile runs at the report's instant with the plan then in force; the week's start is rebuilt from
+the recorded history (items rewound, membership re-evaluated for the plan as declared then).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from connector import clock
 from connector.errors import ConfigError
 from connector.model import Plan, Status, WorkItem
 from connector.report import sections
-from connector.report.history import burnups, changes_by_item
+from connector.report.history import burnups, changes_by_item, membership_at, rewind, same_scopes
 from connector.report.model import ForecastView, MilestoneSection, Progress, Report
 from connector.settings import Settings
 
@@ -81,22 +81,23 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
     milestones = store.milestones()
     done_events = [e for e in store.done_events() if e[2] <= instant]
 
-    def run(p: Plan, items: list[WorkItem], at: datetime, forecast_runs: int):
+    def run(p: Plan, items: list[WorkItem], at: datetime):
         return reconcile(p, items, members, milestones, [e for e in done_events if e[2] <= at], now=at,
                          prefix=settings.labels.prefix, stale_days=settings.reconcile.stale_days,
-                         forecast_runs=forecast_runs, seed=settings.reconcile.seed)
+                         forecast_runs=settings.reconcile.forecast_runs, seed=settings.reconcile.seed)
 
     end_items = store.items_as_of(instant)
-    start_items = store.items_as_of(period_start)
-    end_rec = run(end_plan, end_items, instant, settings.reconcile.forecast_runs)
-    # the week-start reconciliation is only used for membership: its forecast can be coarse
-    start_rec = run(start_plan, start_items, period_start, 100)
+    end_rec = run(end_plan, end_items, instant)
     items = {i.uid: i for i in end_items}
-    ref = sections.Refs(items, {i.uid: i for i in start_items})
 
     history_start = datetime.combine(end_plan.plan.start, time(), tzinfo=tz).astimezone(UTC) \
         if end_plan.plan.start else instant - timedelta(days=56)
-    history = changes_by_item(store.changes(min(history_start, period_start), instant))
+    raw_changes = store.changes(min(history_start, period_start), instant)
+    history = changes_by_item(raw_changes)
+    start_items, changed = rewind(items, raw_changes, period_start, lambda uid: store.item(*uid))
+    start_membership = membership_at(start_plan, start_items, end_rec.membership, changed, members,
+                                     reuse=same_scopes(start_plan, end_plan))
+    ref = sections.Refs(items, start_items)
     first_day = end_plan.plan.start or (instant - timedelta(days=56)).astimezone(tz).date()
     last_day = instant.astimezone(tz).date()
 
@@ -106,9 +107,10 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
     charts = burnups(end_plan.milestones, _burnup_candidates(items.values(), end_rec.membership, history),
                      history, members, end_rec.membership, first=first_day, last=last_day, tz=tz,
                      done_at=done_at)
+    grouped = sections.findings_by_milestone(end_rec)
     sections_out = []
     for pm, status in _milestone_statuses(end_plan, end_rec):
-        at_risk, overdue = sections.milestone_items(pm.key, status, end_rec, ref, instant, tz)
+        at_risk, overdue = sections.milestone_items(pm.key, status, end_rec, ref, instant, tz, grouped)
         sections_out.append(MilestoneSection(
             key=pm.key, title=pm.title, due=pm.due, owner=pm.owner,
             health=str(getattr(status.health, "value", status.health)) if status else "on-track",
@@ -116,7 +118,7 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
             progress=_progress(status), forecast=_forecast(status), burnup=charts[pm.key],
             at_risk=at_risk, overdue=overdue, start=first_day))
 
-    changes = sections.week_changes(start_rec, end_rec, ref, history, period_start, instant)
+    changes = sections.week_changes(start_membership, end_rec.membership, ref, history, period_start, instant)
     limitations = [JIRA_SCOPE_NOTE] if any(k == "jira" for k in kinds.values()) or not kinds else []
     limitations.append("Tracker milestones (versions, sprints, GitHub milestones) are as of the latest pull.")
     return Report(

@@ -10,12 +10,12 @@ import json
 import logging
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import accumulate
 
-from connector.model import PlanMilestone, Presence, Scope, Status, WorkItem
+from connector.model import Plan, PlanMilestone, Presence, Scope, Status, WorkItem
 from connector.report.model import BurnPoint
 
 log = logging.getLogger(__name__)
@@ -176,6 +176,63 @@ def _first_done(item: WorkItem, done_at: Mapping[Uid, list[datetime]], until: da
     known = [t for t in done_at.get(item.uid, ()) if until is None or t <= until]
     finished = min(known) if known else item.resolved or item.created
     return max(finished, item.created)
+
+
+def rewind(end_items: Mapping[Uid, WorkItem], raw_changes: Iterable, since: datetime,
+           gone: Callable[[Uid], WorkItem | None]) -> tuple[dict[Uid, WorkItem], set[Uid]]:
+    """(items as the store held them at `since`, uids changed after it), from the items at the report's
+    instant undone through every change observed after `since`: one table read instead of two.
+
+    An item first seen after `since` did not exist then; one that vanished since (not in `end_items`) is
+    fetched with `gone` and rewound the same way.
+    """
+    later: dict[Uid, list] = defaultdict(list)
+    met_later: set[Uid] = set()
+    for change in raw_changes:
+        if change.observed_at <= since:
+            continue
+        uid = (change.tracker, change.item_id)
+        if change.old is None and change.field == "status":
+            met_later.add(uid)
+        else:
+            later[uid].append(change)
+    out: dict[Uid, WorkItem] = {}
+    for uid in set(end_items) | set(later):
+        item = end_items.get(uid) or (gone(uid) if uid not in met_later else None)
+        if item is None or uid in met_later:
+            continue
+        for change in sorted(later.get(uid, ()), key=lambda c: c.observed_at, reverse=True):
+            item = undo(item, change)
+        if item.presence is Presence.PRESENT:
+            out[uid] = item
+    return out, set(later) | met_later
+
+
+def membership_at(plan: Plan, items: Mapping[Uid, WorkItem], known: Mapping[Uid, tuple[str, ...]],
+                  changed: set[Uid], members: Mapping[str, frozenset[Uid]], *,
+                  reuse: bool) -> dict[Uid, tuple[str, ...]]:
+    """Plan milestones each item belonged to (pull requests never do), as reconcile would place them.
+
+    With `reuse` (the plan's scopes are the same as for `known`), an unchanged item keeps `known`'s
+    answer and only changed items are evaluated again.
+    """
+    out: dict[Uid, tuple[str, ...]] = {}
+    for uid, item in items.items():
+        if item.is_pull_request:
+            continue
+        if reuse and uid not in changed:
+            keys = known.get(uid, ())
+        else:
+            keys = tuple(m.key for m in plan.milestones if in_milestone(m, item, members))
+        if keys:
+            out[uid] = keys
+    return out
+
+
+def same_scopes(a: Plan, b: Plan) -> bool:
+    def shape(p: Plan):
+        return [(m.key, sorted(s.id for s in m.scope)) for m in p.milestones]
+    return shape(a) == shape(b)
 
 
 def state_at(past: list[tuple[datetime | None, WorkItem]], instant: datetime) -> WorkItem | None:

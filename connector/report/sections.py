@@ -51,14 +51,24 @@ def _uid(value) -> Uid | None:
     return tuple(value)
 
 
-def milestone_items(key: str, status, rec, ref: Refs, instant: datetime, tz: tzinfo):
+def findings_by_milestone(rec) -> dict[str | None, list]:
+    """Item findings grouped by the milestone they name (None: none named)."""
+    grouped: dict[str | None, list] = defaultdict(list)
+    for f in rec.findings:
+        if f.item is not None and f.kind in ("overdue", *AT_RISK_KINDS):
+            grouped[f.milestone].append(f)
+    return grouped
+
+
+def milestone_items(key: str, status, rec, ref: Refs, instant: datetime, tz: tzinfo, grouped=None):
     """(at-risk, overdue) items of one milestone, each with why it is listed."""
     members = set(status.items) if status else set()
     today = instant.astimezone(tz).date()
     notes: dict[str, dict[Uid, str]] = defaultdict(dict)
-    for f in rec.findings:
+    grouped = grouped if grouped is not None else findings_by_milestone(rec)
+    for f in [*grouped.get(key, ()), *grouped.get(None, ())]:
         uid = _uid(f.item)
-        if uid is None or not (f.milestone == key or (f.milestone is None and uid in members)):
+        if f.milestone is None and uid not in members:
             continue
         bucket = "overdue" if f.kind == "overdue" else "at_risk" if f.kind in AT_RISK_KINDS else None
         if bucket:
@@ -90,10 +100,11 @@ def _refs(notes: dict[Uid, str], ref: Refs) -> tuple[ItemRef, ...]:
     return tuple(sorted((r for r in out if r), key=lambda r: (r.tracker, r.key)))
 
 
-def week_changes(start_rec, end_rec, ref: Refs, history, since: datetime, until: datetime) -> tuple[Change, ...]:
-    """Completed, added, removed, slipped, reopened and status changes between the two reconciliations."""
-    start_mem = {tuple(k): set(v) for k, v in start_rec.membership.items()}
-    end_mem = {tuple(k): set(v) for k, v in end_rec.membership.items()}
+def week_changes(start_membership, end_membership, ref: Refs, history, since: datetime,
+                 until: datetime) -> tuple[Change, ...]:
+    """Completed, added, removed, slipped, reopened and status changes between the week's start and end."""
+    start_mem = {tuple(k): set(v) for k, v in start_membership.items()}
+    end_mem = {tuple(k): set(v) for k, v in end_membership.items()}
     out: list[Change] = []
     for uid in sorted(set(start_mem) | set(end_mem)):
         before, after = ref.start.get(uid), ref.end.get(uid)
