@@ -51,7 +51,8 @@ token_env = "{JIRA_TOKEN_ENV}"
 kind = "github"
 url = "{sandbox.github_url}"
 token_env = "{GITHUB_TOKEN_ENV}"
-write_interval = 0.0
+write_interval = 0.0                 # the sandbox has no secondary limits; real GitHub wants >= 1 s
+writes_per_minute = 0
 
 [report]
 out_dir = "reports"

@@ -11,7 +11,16 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connector.errors import ConfigError
@@ -106,6 +115,7 @@ class GithubTrackerSettings(TrackerSettings):
     kind: Literal["github"]
     api_version: str = "2022-11-28"  # pinned X-GitHub-Api-Version
     write_interval: float = Field(1.0, ge=0)  # seconds between content-creating requests (GitHub guidance)
+    writes_per_minute: int = Field(80, ge=0, le=80)  # GitHub's secondary-limit cap; 0 = uncapped (sandbox only)
 
 
 Tracker = Annotated[JiraTrackerSettings | GithubTrackerSettings, Field(discriminator="kind")]

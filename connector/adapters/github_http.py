@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "plansync (+https://github.com/plansync)"
 SECONDARY_MIN_WAIT = 60.0  # GitHub: without retry-after, wait at least a minute, then back off
-WRITES_PER_MINUTE = 80  # GitHub's cap on content-generating requests
 _SECONDARY_HINTS = ("secondary rate limit", "abuse detection", "please retry your request again later",
                     "please wait a few minutes before you try again")
 
@@ -60,9 +59,10 @@ class GithubTransport:
         self.name, self.stats, self.policy = tracker.name, stats, policy
         self._token_env, self._budget_share = tracker.token_env, tracker.budget_share
         self._write_interval = tracker.write_interval
+        self._writes_per_minute = tracker.writes_per_minute
         self._last_write: float | None = None
         self._unslept = 0.0
-        self._recent_writes: deque[float] = deque(maxlen=WRITES_PER_MINUTE)
+        self._recent_writes: deque[float] = deque(maxlen=max(1, self._writes_per_minute))
         # PyGithub's own GithubRetry and request throttle are off: call_with_retry is the one retry
         # layer and writes are paced here through clock.sleep (PyGithub would call time.sleep).
         self._github = Github(auth=Auth.Token(tracker.token().get_secret_value()), base_url=tracker.url,
@@ -216,12 +216,12 @@ class GithubTransport:
 
     # --- write pacing ------------------------------------------------------------------------------
     def _pace_write(self) -> None:
-        """At least `write_interval` s between writes and at most 80 a minute, waiting via clock.sleep.
+        """At least `write_interval` s between writes and at most `writes_per_minute` a minute, waiting via clock.sleep.
         When that sleep does not really pass time (tests, a pinned demo) the shortfall is credited to a
         virtual clock, so the recorded waits are the ones a real run would make."""
         now = time.monotonic() + self._unslept
         due = now if self._last_write is None else max(now, self._last_write + self._write_interval)
-        if len(self._recent_writes) == WRITES_PER_MINUTE:
+        if self._writes_per_minute and len(self._recent_writes) >= self._writes_per_minute:
             due = max(due, self._recent_writes[0] + 60.0)
         if due > now:
             started = time.monotonic()
