@@ -20,6 +20,7 @@ KINDS = ("overdue", "due-after-milestone", "blocked", "stale", "unplanned", "cro
 _KIND_ORDER = {kind: n for n, kind in enumerate(KINDS)}
 _DIGITS = re.compile(r"(\d+)")
 _PREFIX_NUMBER = re.compile(r"(\D+)(\d+)\Z")
+_OPEN = frozenset(s for s in Status if s.is_open)
 # `fixVersion = "Beta"`, `fixversion = Beta`, `fixVersion = 'Beta 2'` (JQL field names are case-insensitive)
 _FIX_VERSION = re.compile(r"""\bfixversion\s*=\s*(?:"([^"]*)"|'([^']*)'|([\w.\-]+))""", re.IGNORECASE)
 _PROJECT = re.compile(r"""\bproject\s*=\s*(?:"([^"]*)"|'([^']*)'|([\w\-]+))""", re.IGNORECASE)
@@ -37,11 +38,15 @@ class Finding:
 @lru_cache(maxsize=1 << 18)  # the same keys are sorted several times per run (milestones, findings, changes)
 def natural_key(text: str) -> tuple:
     """Sort "CHK-2" before "CHK-12" and "acme/web#7" before "acme/web#10"."""
+    # flat (kind, number, text) triples: flat tuples compare much faster than nested ones
     simple = _PREFIX_NUMBER.match(text)
     if simple:  # the usual "CHK-12" / "owner/repo#7": same result as the general split, faster
-        return (1, 0, simple[1].casefold()), (0, int(simple[2]), "")
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
-                 for part in _DIGITS.split(text) if part)
+        return (1, 0, simple[1].casefold(), 0, int(simple[2]), "")
+    out: list = []
+    for part in _DIGITS.split(text):
+        if part:
+            out += (0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+    return tuple(out)
 
 
 def sort_findings(findings: Iterable[Finding], plan: Plan, items: Mapping[Uid, WorkItem]) -> tuple[Finding, ...]:
@@ -75,8 +80,10 @@ def item_findings(considered: Mapping[Uid, WorkItem], membership: Mapping[Uid, t
     for uid, (milestone, why) in overdue.items():
         out.append(Finding("overdue", f"{considered[uid].key} is overdue: {why}", uid, milestone))
     stale_before = now - timedelta(days=stale_days)
+    open_statuses = _OPEN
+    blocked, in_progress = Status.BLOCKED, Status.IN_PROGRESS
     for uid, item in considered.items():
-        if item.is_pull_request or not item.status.is_open:
+        if item.is_pull_request or item.status not in open_statuses:
             continue
         keys = membership.get(uid, ())
         first = keys[0] if keys else None
@@ -85,9 +92,9 @@ def item_findings(considered: Mapping[Uid, WorkItem], membership: Mapping[Uid, t
                 if item.due > dues[key]:
                     out.append(Finding("due-after-milestone", f"{item.key} is due {item.due}, after milestone "
                                        f"{key}'s due date {dues[key]}", uid, key))
-        if item.status is Status.BLOCKED:
+        if item.status is blocked:
             out.append(Finding("blocked", f"{item.key} is blocked ({item.raw_status})", uid, first))
-        elif item.status is Status.IN_PROGRESS and item.updated <= stale_before:
+        elif item.status is in_progress and item.updated <= stale_before:
             idle = (now - item.updated).days
             out.append(Finding("stale", f"{item.key} is in progress with no update for {idle} days "
                                f"(since {item.updated.date()})", uid, first))

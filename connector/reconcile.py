@@ -224,7 +224,8 @@ def _reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, froz
     statuses: list[MilestoneStatus] = []
     for pm in plan.milestones:
         health, reasons = _health(pm.due, member_items[pm.key], progress[pm.key], forecasts[pm.key], overdue, today)
-        uids = tuple(sorted((i.uid for i in member_items[pm.key]), key=lambda u: (u[0], natural_key(present[u].key))))
+        ordered = sorted(member_items[pm.key], key=lambda i: (i.tracker,) + natural_key(i.key))
+        uids = tuple((i.tracker, i.id) for i in ordered)
         statuses.append(MilestoneStatus(pm.key, pm.title, pm.due, pm.owner, health, reasons, progress[pm.key],
                                         forecasts[pm.key], uids))
     health_of = {s.key: s.health for s in statuses}
