@@ -136,3 +136,19 @@ def test_share_counts_changed_items_over_issues_in_scope():
     result = plan_changes(reconciled(items), "plan:")
     assert result.items_in_scope == 42  # the pull request is not counted in the denominator
     assert len(result.changes) == 2 and result.share == pytest.approx(2 / 42)
+
+
+def test_render_text_lists_unplanned_and_pull_request_changes_after_milestones():
+    stray = jira(99, labels=("plan:on-track",))
+    pr = gh(5, type="pull_request", is_pull_request=True, milestones=(), labels=("plan:at-risk",))
+    items = [jira(1), stray, pr, *history()]
+    keys = [i.key for i in items if i.tracker == "jira"]
+    rec = reconcile(plan(), items, members_for(items, (JIRA_SCOPE, [k for k in keys if k != "CHK-99"]),
+                                               (JIRA_WATCH, keys)), (), (), now=NOW)
+    result = plan_changes(rec, "plan:")
+    text = render_text(result, rec)
+    assert [c.key for c in result.changes] == ["acme/checkout-web#5", "CHK-1", "CHK-99"]
+    assert "github:\n  not in a plan milestone\n    - plan:at-risk  acme/checkout-web#5" in text
+    assert "a pull request is development activity" in text
+    assert ("  not in a plan milestone\n    + plan:unplanned  CHK-99  Jira issue 99   "
+            "(in a watch scope but in no plan milestone)") in text

@@ -261,3 +261,27 @@ def test_reconcile_leaves_the_garbage_collector_as_it_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_natural_key_orders_numbers_as_numbers_and_agrees_with_the_general_rule():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from connector.findings import _DIGITS, natural_key
+
+    keys = ["CHK-12", "CHK-2", "chk-3", "acme/web#10", "acme/web#9", "acme/web2#1", "A-1-10", "A-1-2"]
+    assert sorted(keys, key=natural_key) == ["A-1-2", "A-1-10", "acme/web2#1", "acme/web#9", "acme/web#10",
+                                             "CHK-2", "chk-3", "CHK-12"]
+
+    def general(text):
+        out = []
+        for part in _DIGITS.split(text):
+            if part:
+                out += (0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+        return tuple(out)
+
+    @given(st.text(alphabet="AB-/#019x", max_size=12))
+    def fast_path_matches(text):
+        assert natural_key(text) == general(text)
+
+    fast_path_matches()
