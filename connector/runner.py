@@ -347,7 +347,7 @@ def plan(config, plan, *, as_json=False, detailed_exitcode=False, sync_first=Tru
                                  requests={n: t.stats for n, t in summary.trackers.items()})
             reconciliation = _reconcile(settings, declared, store)
             change_plan = plan_changes(reconciliation, settings.labels.prefix)
-        publish = _publish_description(settings)
+        publish = _publish_description(settings, declared)
         if as_json:
             print(render_json(change_plan))
         else:
@@ -368,12 +368,20 @@ def plan(config, plan, *, as_json=False, detailed_exitcode=False, sync_first=Tru
         store.close()
 
 
-def _publish_description(settings) -> str | None:
-    publish = settings.report.publish
-    if publish is None:
+def _publish_description(settings, declared) -> str | None:
+    """The comment `run` would post, shown by `plan` like any other change (None when publishing is off)."""
+    from connector.report import describe_publish
+
+    if settings.report.publish is None:
         return None
-    return (f"~ report: the weekly report will be posted to {publish.tracker} {publish.issue} "
-            "(one comment per week, edited on rerun)")
+    week = clock.now().astimezone(_zone(declared)).isocalendar()
+    return describe_publish(settings.report.publish, f"{week.year}-W{week.week:02d}")
+
+
+def _zone(declared):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(declared.plan.timezone)
 
 
 def apply(config, plan, *, trackers=None, force=False, sync_first=True, metrics_file=None) -> int:
@@ -421,12 +429,12 @@ def _report(settings, declared, store, *, week=None, as_of=None, formats="", out
 
 def _publish(settings, report) -> None:
     from connector.adapters import make_adapter
-    from connector.report import publish_report
+    from connector.report import publish_report, render_markdown
 
     target = settings.report.publish
     adapter = make_adapter(settings.tracker(target.tracker), settings)
     try:
-        publish_report(adapter, target, report)
+        publish_report(adapter, target, render_markdown(report), report.label)
     except TrackerError as exc:
         log.error("publishing the report failed: %s", exc)
     finally:
