@@ -97,7 +97,8 @@ def _plan_changes(reconciliation: Reconciliation, prefix: str) -> ChangePlan:
     keyed.sort(key=lambda entry: entry[0])
     plan = ChangePlan(changes=tuple(c for _, c, _ in keyed), items_in_scope=in_scope, items_labelled_now=labelled,
                       milestones={(c.tracker, c.item_id): g for _, c, g in keyed})
-    log.debug("change plan: %s", plan.summary())
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("change plan: %s", plan.summary())
     return plan
 
 
