@@ -177,6 +177,8 @@ def reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, froze
               now: datetime, prefix: str = "plan:", stale_days: int = 14, forecast_runs: int = 2000,
               seed: int = 0) -> Reconciliation:
     """Evaluate the plan against the observed items; see docs/rules.md for every rule."""
+    if now.tzinfo is None:
+        raise ValueError("reconcile needs a timezone-aware `now` (UTC inside the program)")
     with paused_gc():
         return _reconcile(plan, items, members, milestones, done_events, now=now, prefix=prefix,
                           stale_days=stale_days, forecast_runs=forecast_runs, seed=seed)
@@ -215,7 +217,7 @@ def _reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, froz
     overdue = _overdue(in_scope, membership, unplanned_set, dues, today)
     progress = {key: _progress(member_items[key]) for key in member_items}
 
-    finished = _finish_times(member_items, done_events, present)
+    finished = _finish_times(member_items, done_events)
     throughput = daily_throughput(finished, today=today, tz=tz, start=plan.plan.start)
     backlogs = _backlogs(plan, member_items)
     forecasts = forecast_backlogs(backlogs, {k: p.open for k, p in progress.items()}, throughput, today=today,
@@ -282,18 +284,20 @@ def _progress(items: list[WorkItem]) -> Progress:
     return Progress(total, done, dropped, total - done - dropped, blocked, points_total, points_done)
 
 
-def _finish_times(member_items: Mapping[str, list[WorkItem]], done_events: Iterable[tuple[str, str, datetime]],
-                  present: Mapping[Uid, WorkItem]) -> list[datetime]:
+def _finish_times(member_items: Mapping[str, list[WorkItem]],
+                  done_events: Iterable[tuple[str, str, datetime]]) -> list[datetime]:
     """One instant per milestone member that is done now: the latest it became done (events or `resolved`)."""
-    latest: dict[Uid, datetime] = {}
+    latest: dict[Uid, datetime | None] = {}
     for items in member_items.values():
         for item in items:
             if item.status is Status.DONE:
-                latest[item.uid] = item.resolved if item.resolved is not None else None  # type: ignore[assignment]
+                latest[(item.tracker, item.id)] = item.resolved
     for tracker, item_id, when in done_events:
         uid = (tracker, item_id)
-        if uid in latest and (latest[uid] is None or when > latest[uid]):
-            latest[uid] = when
+        if uid in latest:
+            known = latest[uid]
+            if known is None or when > known:
+                latest[uid] = when
     return [when for when in latest.values() if when is not None]
 
 

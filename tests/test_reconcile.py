@@ -285,3 +285,10 @@ def test_natural_key_orders_numbers_as_numbers_and_agrees_with_the_general_rule(
         assert natural_key(text) == general(text)
 
     fast_path_matches()
+
+
+def test_naive_now_is_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        run(plan(), [jira(1)], now=NOW.replace(tzinfo=None))
