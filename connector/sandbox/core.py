@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -28,11 +29,12 @@ class Sandbox:
                  github_rate_limit: int = 5000, jira_server_max_results: int = 1000):
         self.seed, self.scale = seed, scale
         self.latency_ms = latency_ms
-        self.jira_timezone = jira_timezone
+        self._jira_timezone = jira_timezone
         self.github_rate_limit = github_rate_limit
         self.jira_server_max_results = jira_server_max_results
         self.clock = Clock(now)
         self.state = build_state(seed, scale, self.clock.ts())
+        self.jira_timezone = jira_timezone
         self.faults = Faults()
         self.log_ = RequestLog()
         self.jql_cache: dict = {}
@@ -42,6 +44,17 @@ class Sandbox:
         self._server = None
         self._thread = None
         self.url = self.jira_url = self.jira_server_url = self.github_url = ""
+
+    @property
+    def jira_timezone(self) -> str:
+        """The bot user's Jira profile zone: /myself reports it, JQL dates and rendered times use it."""
+        return self._jira_timezone
+
+    @jira_timezone.setter
+    def jira_timezone(self, name: str) -> None:
+        self._jira_timezone = name
+        self.state.render_tz = ZoneInfo(name)
+        self.state.bump()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self, port: int = 0, host: str = "127.0.0.1") -> str:

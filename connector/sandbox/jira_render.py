@@ -116,7 +116,8 @@ def comment(st: State, issue: JiraIssue, c: dict, base: str, api_version: str, f
     author = user(st, c["author"], base, flavour)
     return {"self": f"{base}/rest/api/{api_version}/issue/{issue.id}/comment/{c['id']}", "id": str(c["id"]),
             "author": author, "body": text_value(c["body"], api_version, flavour), "updateAuthor": author,
-            "created": jira_time(c["created"]), "updated": jira_time(c["updated"]), "jsdPublic": True}
+            "created": jira_time(c["created"], st.render_tz), "updated": jira_time(c["updated"], st.render_tz),
+            "jsdPublic": True}
 
 
 def field_value(st: State, i: JiraIssue, name: str, base: str, v: str, flavour: str):
@@ -135,16 +136,16 @@ def field_value(st: State, i: JiraIssue, name: str, base: str, v: str, flavour: 
     if name in ("assignee", "reporter", "creator"):
         return user(st, i.assignee if name == "assignee" else i.reporter, base, flavour)
     if name in ("created", "updated"):
-        return jira_time(getattr(i, name))
+        return jira_time(getattr(i, name), st.render_tz)
     if name == "resolution":
         return None if not i.resolution else {"self": f"{base}/rest/api/2/resolution/{RESOLUTIONS[i.resolution]}",
                                               "id": RESOLUTIONS[i.resolution], "description": "",
                                               "name": i.resolution}
     if name == "resolutiondate":
-        return jira_time(i.resolved) if i.resolved else None
+        return jira_time(i.resolved, st.render_tz) if i.resolved else None
     if name == "statuscategorychangedate":
         ts = max([h[0] for h in i.history if any(x[0] == "status" for x in h[2])], default=i.created)
-        return jira_time(ts)
+        return jira_time(ts, st.render_tz)
     if name == "labels":
         return list(i.labels)
     if name == "fixVersions":
@@ -215,7 +216,8 @@ def issue(st: State, i: JiraIssue, base: str, v: str, flavour: str, fields: list
 def changelog(st: State, i: JiraIssue, base: str, flavour: str) -> dict:
     hist = []
     for n, (ts, who, items) in enumerate(i.history):
-        hist.append({"id": str(i.id * 100 + n), "author": user(st, who, base, flavour), "created": jira_time(ts),
+        hist.append({"id": str(i.id * 100 + n), "author": user(st, who, base, flavour),
+                     "created": jira_time(ts, st.render_tz),
                      "items": [_change(f, fr, frs, to, tos) for f, fr, frs, to, tos in items]})
     return {"startAt": 0, "maxResults": len(hist), "total": len(hist), "histories": hist}
 

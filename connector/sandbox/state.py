@@ -24,10 +24,10 @@ def parse_instant(value: datetime | str | float | int) -> float:
     return value.timestamp()
 
 
-def jira_time(ts: float) -> str:
-    """Jira's wire format, e.g. 2026-11-20T14:03:11.123+0000 (rendered in UTC)."""
-    dt = datetime.fromtimestamp(ts, UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
+def jira_time(ts: float, tz=None) -> str:
+    """Jira's wire format, e.g. 2026-11-20T14:03:11.123+0000, in `tz` (the viewing user's zone) or UTC."""
+    dt = datetime.fromtimestamp(ts, tz or UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}" + dt.strftime("%z")
 
 
 def gh_time(ts: float | None) -> str | None:
@@ -134,6 +134,7 @@ class State:
     next_gh_id: int = 3_000_000_000
     next_comment_id: int = 50000
     version: int = 0
+    render_tz: object = None  # Jira renders timestamps in the requesting user's profile zone
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def bump(self) -> None:

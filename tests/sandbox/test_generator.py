@@ -107,3 +107,13 @@ def test_mutations_bump_updated_and_record_history(sandbox):
     assert sandbox.github_issue("acme/infra", new.number).labels == ["bug"]
     made = sandbox.create_jira_issue("PAY", "new one", fix_versions=["Beta"], status="In Progress")
     assert made.key.startswith("PAY-") and made.status == "In Progress"
+
+
+def test_now_override_moves_the_whole_history():
+    a = Sandbox(seed=1, scale=300)
+    b = Sandbox(seed=1, scale=300, now="2027-03-01T12:00:00Z")
+    shift = b.clock.ts() - a.clock.ts()
+    assert shift > 0
+    ia, ib = a.jira_issue("CHK-3"), b.jira_issue("CHK-3")
+    assert abs((ib.updated - ia.updated) - shift) < 1e-3
+    assert b.org["now"] == "2027-03-01T12:00:00Z"

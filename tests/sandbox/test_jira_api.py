@@ -121,3 +121,14 @@ def test_versions_agile_and_myself(sandbox, jira):
     assert sprint["schema"]["custom"] == "com.pyxis.greenhopper.jira:gh-sprint"
     assert any(f["name"] == "Story point estimate" for f in fields)
     assert jira.get(sandbox.jira_url + "/rest/api/3/myself").json()["timeZone"] == "UTC"
+
+
+def test_times_are_rendered_in_the_users_zone_with_a_numeric_offset(sandbox_factory, jira_for):
+    from datetime import datetime
+
+    sb = sandbox_factory(jira_timezone="America/Los_Angeles", now="2026-11-23T09:00:00Z")
+    issue = jira_for(sb).get(sb.jira_url + "/rest/api/3/issue/CHK-2", params={"fields": "updated,created"}).json()
+    updated = issue["fields"]["updated"]
+    assert updated.endswith("-0800")
+    parsed = datetime.strptime(updated, "%Y-%m-%dT%H:%M:%S.%f%z")
+    assert abs(parsed.timestamp() - sb.jira_issue("CHK-2").updated) < 0.001
