@@ -209,10 +209,15 @@ class Parser:
         text = t.text
         if t.kind == "word" and self.peek() == "(":
             self.take()
-            if self.peek() != ")":
-                raise self.fail("')'")
+            args = []
+            while self.peek() != ")":
+                tok = self.take()
+                if tok.text != ",":
+                    args.append(tok.text)
+                if self.i >= len(self.toks):
+                    raise self.fail("')'")
             self.take()
-            return function_value(text, self.ctx)
+            return function_value(text, self.ctx, args)
         if t.kind == "word" and text.upper() in ("EMPTY", "NULL"):
             return [None]
         # An unquoted `2026-11-20 10:00` arrives as two words; join them like Jira's lexer does.
@@ -241,19 +246,43 @@ def parse_date(text: str, ctx: Context) -> float:
                    "e.g. '-5d', '4w 2d'.")
 
 
-def function_value(name: str, ctx: Context) -> list:
+def _shift(args: list[str]) -> timedelta:
+    """startOfDay(-1), startOfWeek("+2w"): an offset in the function's own unit unless one is given."""
+    if not args:
+        return timedelta(0)
+    m = RELATIVE.match(args[0].strip())
+    if m:
+        sign = -1 if m.group(1) == "-" else 1
+        return timedelta(seconds=sign * int(m.group(2)) * UNITS[m.group(3).lower()])
+    try:
+        return timedelta(days=int(args[0]))
+    except ValueError:
+        raise JQLError(f"Invalid offset '{args[0]}'.") from None
+
+
+def function_value(name: str, ctx: Context, args: list[str] | None = None) -> list:
     n = name.lower()
+    args = args or []
     local = datetime.fromtimestamp(ctx.now, ctx.tz)
     if n == "currentuser":
         return [ctx.state.people[ctx.user]["jira_account_id"]]
     if n == "now":
         return [ctx.now]
     if n in ("startofday", "endofday"):
-        start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        start = local.replace(hour=0, minute=0, second=0, microsecond=0) + _shift(args)
         return [(start if n == "startofday" else start + timedelta(days=1)).timestamp()]
-    if n in ("startofweek",):
-        start = local.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=local.weekday())
-        return [start.timestamp()]
+    if n in ("startofweek", "endofweek"):
+        # Jira's week starts on Sunday for the default locale.
+        start = local.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=(local.weekday() + 1) % 7)
+        if args:
+            shift = _shift(args)
+            start += shift * 7 if RELATIVE.match(args[0].strip()) is None else shift
+        return [(start if n == "startofweek" else start + timedelta(days=7)).timestamp()]
+    if n in ("releasedversions", "unreleasedversions"):
+        released = n == "releasedversions"
+        wanted = [v for v in ctx.state.versions.values() if v["released"] is released
+                  and (not args or v["project"] in {a.upper() for a in args})]
+        return [str(v["id"]) for v in wanted]
     if n in ("opensprints", "closedsprints"):
         want = ("active", "future") if n == "opensprints" else ("closed",)
         return [str(s["id"]) for s in ctx.state.sprints.values() if s["state"] in want]
@@ -331,6 +360,8 @@ def build_clause(fname: str, op: str, values: list, ctx: Context):
         return hit if op == "~" else (lambda i: not hit(i))
     if op in ("<", ">", "<=", ">="):
         raise JQLError(f"The operator '{op}' is not supported by the '{fname}' field.")
+    if fname == "resolution":  # "Unresolved" is Jira's name for an empty resolution
+        values = [None if str(v).lower() == "unresolved" else v for v in values]
     wanted = {str(v).lower() for v in values if v is not None}
     empty_ok = None in values
 

@@ -151,3 +151,16 @@ def test_any_text_is_either_a_query_or_a_jql_error(sb, text):
         run(sb, text)
     except JQLError:
         pass
+
+
+def test_functions_with_arguments_versions_and_unresolved(sb):
+    assert keys(run(sb, "resolution = Unresolved")) == keys(run(sb, "resolution is EMPTY"))
+    released = run(sb, "project = CHK AND fixVersion in releasedVersions()")
+    assert released and all(sb.state.versions[v]["released"] for i in released for v in i.fix_versions)
+    unreleased = run(sb, "fixVersion in unreleasedVersions(CHK)")
+    assert unreleased and {i.project for i in unreleased} == {"CHK"}
+    day = 86400
+    yesterday = run(sb, "updated >= startOfDay(-1) AND updated < startOfDay()")
+    assert all(sb.clock.ts() - 2 * day < i.updated <= sb.clock.ts() for i in yesterday)
+    assert keys(run(sb, "updated >= startOfDay(-1d)")) == keys(run(sb, 'updated >= startOfDay("-1d")'))
+    assert run(sb, "created >= startOfWeek(-2)") is not None
