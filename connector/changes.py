@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from connector.adapters.base import LabelChange
 from connector.errors import UnsafePlan
 from connector.findings import natural_key
-from connector.reconcile import Reconciliation, Uid, paused_gc
+from connector.reconcile import OVERDUE_REASON, Reconciliation, Uid, paused_gc
 
 log = logging.getLogger(__name__)
 
 _NONE: frozenset[str] = frozenset()
+_STILL_OPEN = ("milestone ", "in a watch scope")  # label reasons of items that stay labelled
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # tracker text is untrusted: no terminal escapes
 
 
@@ -144,11 +145,11 @@ def render_text(plan: ChangePlan, reconciliation: Reconciliation) -> str:
                     lines.append(f"  milestone {_clean(group)} ({_clean(ms.title)}, due {ms.due}): {ms.health.value}")
             item = reconciliation.items.get((change.tracker, change.item_id))
             title = _clean(item.title) if item else ""
-            why = "; ".join(change.reasons)
             for sign, labels in (("+", change.add), ("-", change.remove)):
                 for label in sorted(labels):
+                    why = _clean("; ".join(_reasons_for(label, sign, change.reasons)))
                     lines.append(f"    {sign} {_clean(label):<{label_width}}  {_clean(change.key):<{key_width}}  "
-                                 f"{_shorten(title, 60)}" + (f"   ({_clean(why)})" if why else ""))
+                                 f"{_shorten(title, 60)}" + (f"   ({why})" if why else ""))
         lines.append("")
     lines.append(plan.summary())
     return "\n".join(lines) + "\n"
@@ -166,6 +167,17 @@ def render_json(plan: ChangePlan) -> str:
                     "items_labelled_now": plan.items_labelled_now, "share": round(plan.share, 6)},
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _reasons_for(label: str, sign: str, reasons: tuple[str, ...]) -> tuple[str, ...]:
+    """The reasons that explain one label line: an added overdue flag by its overdue reason, others by the rest."""
+    overdue = tuple(r for r in reasons if r.startswith(OVERDUE_REASON))
+    rest = tuple(r for r in reasons if not r.startswith(OVERDUE_REASON))
+    if sign == "+" and label.endswith("overdue"):
+        return overdue or reasons
+    if sign == "-" and label.endswith("overdue") and not overdue and any(r.startswith(_STILL_OPEN) for r in rest):
+        return ("no longer overdue",) + rest
+    return rest or reasons
 
 
 def _clean(text: str) -> str:

@@ -50,6 +50,7 @@ _SEVERITY = {Health.DONE: 0, Health.ON_TRACK: 1, Health.AT_RISK: 2, Health.OFF_T
 _OPEN = frozenset(s for s in Status if s.is_open)
 NO_ITEMS = "no items in scope"
 NO_THROUGHPUT = "no completed work yet to forecast from"
+OVERDUE_REASON = "overdue: "  # how a label reason for the overdue flag starts
 
 
 @dataclass(frozen=True)
@@ -387,6 +388,6 @@ def _desired_labels(in_scope: Mapping[Uid, WorkItem], membership: Mapping[Uid, t
             continue
         late = overdue.get(uid)
         if late is not None:
-            labels, why = labels | {overdue_label}, why + (f"overdue: {late[1]}",)
+            labels, why = labels | {overdue_label}, why + (f"{OVERDUE_REASON}{late[1]}",)
         desired[uid], reasons[uid] = labels, why
     return desired, reasons

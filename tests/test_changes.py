@@ -152,3 +152,13 @@ def test_render_text_lists_unplanned_and_pull_request_changes_after_milestones()
     assert "a pull request is development activity" in text
     assert ("  not in a plan milestone\n    + plan:unplanned  CHK-99  Jira issue 99   "
             "(in a watch scope but in no plan milestone)") in text
+
+
+def test_each_label_line_gives_its_own_reason():
+    items = [jira(1, due=date(2026, 11, 20)), jira(2, labels=("plan:overdue",)), *history()]
+    rec = reconciled(items)
+    text = render_text(plan_changes(rec, "plan:"), rec)
+    assert "+ plan:overdue  CHK-1  Jira issue 1   (overdue: past its due date 2026-11-20)" in text
+    assert "+ plan:at-risk  CHK-1  Jira issue 1   (milestone beta is at-risk: 1 item overdue: CHK-1)" in text
+    assert ("- plan:overdue  CHK-2  Jira issue 2   (no longer overdue; milestone beta is at-risk: "
+            "1 item overdue: CHK-1)") in text
