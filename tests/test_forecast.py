@@ -122,3 +122,24 @@ def test_earlier_milestones_are_queued_ahead_of_later_ones():
     assert rec.milestone("past").forecast.method == "complete"
     # throughput is 30 items over the 53 days since the plan's start
     assert rec.milestone("beta").forecast.samples == 53 and sum(rec.throughput) == 30
+
+
+def test_forecast_properties_hold_for_any_history():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.integers(0, 6), min_size=1, max_size=60), st.integers(1, 400), st.integers(0, 2**32 - 1))
+    def check(daily, backlog, seed):
+        f = _forecast(daily, backlog=backlog, runs=200, seed=seed)
+        assert f == _forecast(daily, backlog=backlog, runs=200, seed=seed)
+        if sum(daily) == 0:
+            assert f.method == "none" and f.p50 is None
+            return
+        assert f.method == ("linear" if len(daily) < 14 else "monte-carlo")
+        assert TODAY <= f.p50 <= f.p85 <= TODAY + timedelta(days=HORIZON_DAYS - 1)
+        # no future can beat drawing the best observed day every day
+        fastest = -(-backlog // max(daily))
+        assert f.p50 >= TODAY + timedelta(days=fastest - 1)
+
+    check()
