@@ -6,6 +6,7 @@ from the previous file, so a failed run never erases when a tracker last synced 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -87,7 +88,7 @@ class _Carried:
     writes: dict[str, float] = field(default_factory=dict)
 
 
-def read_previous(path: Path) -> _Carried:
+def _read_previous(path: Path) -> _Carried:
     """Parse an earlier metrics file; a missing or unreadable one carries nothing (and never fails a run)."""
     carried = _Carried()
     try:
@@ -188,9 +189,31 @@ def write_metrics(path: Path, metrics: RunMetrics, *, previous: Path | None = No
     Raises OSError when the folder is not writable; callers log it rather than fail the run.
     """
     path = Path(path)
-    carried = read_previous(Path(previous) if previous is not None else path)
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_RunCollector(metrics, carried))
-    write_to_textfile(str(path), registry)
+    with _exclusive(path):
+        carried = _read_previous(Path(previous) if previous is not None else path)
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(_RunCollector(metrics, carried))
+        write_to_textfile(str(path), registry)
     log.debug("run metrics written to %s", path)
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Serialise read-modify-write between plansync processes sharing one metrics file.
+
+    Two commands finishing together (e.g. `sync --tracker jira` and `sync --tracker github` on one
+    host) would otherwise each write back the other's stale last-success time. The lock file does not
+    end in .prom, so node_exporter ignores it.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX: no lock, same as before
+        yield
+        return
+    with open(path.with_name(f".{path.name}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 

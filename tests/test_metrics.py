@@ -149,7 +149,8 @@ def test_the_file_is_replaced_atomically_and_leaves_no_temp_file(tmp_path, monke
     assert len(renames) == 1
     src, dst = renames[0]
     assert dst == str(path) and Path(src).parent == tmp_path and not src.endswith(".prom")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["plansync.prom"]
+    # only the file itself and the (non-.prom, so ignored by node_exporter) lock file remain
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".plansync.prom.lock", "plansync.prom"]
 
 
 def test_an_unwritable_folder_raises_oserror(tmp_path):
