@@ -94,7 +94,9 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
         if end_plan.plan.start else instant - timedelta(days=56)
     raw_changes = store.changes(min(history_start, period_start), instant)
     history = changes_by_item(raw_changes)
-    start_items, changed = rewind(items, raw_changes, period_start, lambda uid: store.item(*uid))
+    # items with history but absent at the instant (deleted, hidden, moved away): few, read one by one
+    vanished = {uid: w for uid in history if uid not in items and (w := store.item(*uid)) is not None}
+    start_items, changed = rewind(items, raw_changes, period_start, vanished.get)
     start_membership = membership_at(start_plan, start_items, end_rec.membership, changed, members,
                                      reuse=same_scopes(start_plan, end_plan))
     ref = sections.Refs(items, start_items)
@@ -104,7 +106,8 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
     done_at: dict = {}
     for tracker, item_id, at in done_events:
         done_at.setdefault((tracker, item_id), []).append(at)
-    charts = burnups(end_plan.milestones, _burnup_candidates(items.values(), end_rec.membership, history),
+    candidates = _burnup_candidates(items.values(), end_rec.membership, history) + list(vanished.values())
+    charts = burnups(end_plan.milestones, candidates,
                      history, members, end_rec.membership, first=first_day, last=last_day, tz=tz,
                      done_at=done_at)
     grouped = sections.findings_by_milestone(end_rec)

@@ -157,3 +157,28 @@ def test_same_inputs_give_the_same_report(seeded, settings):
 def test_bad_week_arguments_are_config_errors(seeded, settings, kwargs, message):
     with pytest.raises(ConfigError, match=message):
         build_report(seeded, h.PLAN_NOW, settings, now=h.NOW, **kwargs)
+
+
+def test_an_item_deleted_this_week_is_removed_from_scope(seeded, settings):
+    from connector.adapters.base import Gone, PullResult
+    from connector.model import Presence
+
+    deleted_at = h.T2 + timedelta(hours=1)
+    seeded.save_pull(None, PullResult("github", (), gone=(Gone("github", "913", Presence.DELETED),)), deleted_at)
+    report = build_report(seeded, h.PLAN_NOW, settings, week=W48, now=h.NOW)
+    removed = [(c.item.key, c.milestone) for c in report.changes_of("removed")]
+    assert ("acme/web#13", "beta") in removed
+    assert report.milestones[0].progress.total == 6
+    burn = {p.day: p for p in report.milestones[0].burnup}
+    assert (burn[date(2026, 11, 23)].scope, burn[date(2026, 11, 23)].done) == (5, 2)
+    assert (burn[date(2026, 11, 26)].scope, burn[date(2026, 11, 26)].done) == (6, 1)  # web#13 no longer counts
+
+
+def test_report_on_both_store_engines(store, settings, monkeypatch):
+    """The same known answers on SQLite and PostgreSQL (PostgreSQL when PLANSYNC_TEST_DATABASE_URL is set)."""
+    h.seed(store, monkeypatch)
+    report = build_report(store, h.PLAN_NOW, settings, week=W48, now=h.NOW)
+    assert keys(report.changes_of("completed")) == ["CHK-1"]
+    assert keys(report.changes_of("reopened")) == ["CHK-3"]
+    assert [f.tracker for f in report.stale_trackers] == ["github"]
+    assert report.milestones[0].burnup[-1].scope == 7
