@@ -5,6 +5,7 @@ Each rule is stated exactly in docs/rules.md ("Findings"); the wording of messag
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -66,9 +67,10 @@ def sort_findings(findings: Iterable[Finding], plan: Plan, items: Mapping[Uid, W
 
 def key_list(items: Iterable[WorkItem], limit: int = 5) -> str:
     """"acme/web#7, CHK-12, CHK-19" (by tracker, then key) — at most `limit` keys, then "and N more"."""
-    keys = [i.key for i in sorted(items, key=lambda i: (i.tracker, natural_key(i.key)))]
-    shown = ", ".join(keys[:limit])
-    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+    items = list(items)
+    first = heapq.nsmallest(limit, items, key=lambda i: (i.tracker,) + natural_key(i.key))
+    shown = ", ".join(i.key for i in first)
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def item_findings(considered: Mapping[Uid, WorkItem], membership: Mapping[Uid, tuple[str, ...]],
