@@ -230,7 +230,10 @@ def _write_metrics(path: Path, summary: RunSummary) -> None:
                                     not_modified=t.stats.get("not_modified", 0), retries=t.stats.get("retries", 0),
                                     failures=0 if t.ok else 1, last_success=now if t.ok else None)
                   for n, t in summary.trackers.items()})
-    write_metrics(path, metrics, previous=path if path.exists() else None)
+    try:
+        write_metrics(path, metrics, previous=path if path.exists() else None)
+    except OSError as exc:  # a monitoring problem must not turn a good run into a failed one
+        log.error("could not write the metrics file %s: %s", path, exc.strerror or exc)
 
 
 def sync(config, plan, *, trackers=None, full=False, metrics_file=None) -> int:
