@@ -35,12 +35,6 @@ def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Ite
         conn.execute(stmt, list(part))
 
 
-def insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING (rows already there stay as they are)."""
-    for part in chunks(rows):
-        conn.execute(_insert(conn, table).on_conflict_do_nothing(), list(part))
-
-
 def insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     for part in chunks(rows):
         conn.execute(table.insert(), list(part))

@@ -73,10 +73,9 @@ def save_pull(conn: Connection, result: PullResult, observed_at: datetime) -> Sa
         history += history_rows(old_rows.get(row["item_id"]), row, observed_at, row["updated"])
     for row in new_rows + changed_rows:
         row["first_seen"] = row["last_seen"] = observed_at
+    # Unchanged items are not written at all (not even last_seen): a cron pull every few minutes must
+    # not rewrite 50,000 rows and leave as many dead tuples behind each time.
     bulk.upsert(conn, items, new_rows + changed_rows, keys=("tracker", "item_id"), keep=("first_seen",))
-    for part in bulk.chunks(unchanged_ids):
-        conn.execute(update(items).where(items.c.tracker == tracker, items.c.item_id.in_(part))
-                     .values(last_seen=observed_at))
     _new_versions(conn, tracker, new_rows + changed_rows, observed_at, close=[r["item_id"] for r in changed_rows])
     bulk.insert(conn, item_history, history)
 
@@ -181,19 +180,20 @@ def _update_membership(conn: Connection, result: PullResult, pulled: dict[str, W
     for scope in result.scopes:
         ids = returned[scope.scope_id]
         where_scope = and_(scope_members.c.scope_id == scope.scope_id, scope_members.c.tracker == tracker)
+        current = set(conn.execute(select(scope_members.c.item_id).where(where_scope)).scalars())
         if scope.complete:
-            conn.execute(delete(scope_members).where(where_scope))
+            left = sorted(current - ids)
         else:
             # An item this pull returned for another scope changed; had it still matched this scope,
             # this scope's query (from its previous cursor) would have returned it too.
             cutoff = previous_cursors.get(scope.scope_id)
             cutoff_at = as_utc(cutoff.updated) if cutoff and cutoff.updated else None
-            left = sorted(i for i in all_returned - ids
+            left = sorted(i for i in (all_returned - ids) & current
                           if cutoff_at is None or as_utc(pulled[i].updated) >= cutoff_at)
-            for part in bulk.chunks(left):
-                conn.execute(delete(scope_members).where(where_scope, scope_members.c.item_id.in_(part)))
-        bulk.insert_ignore(conn, scope_members, [{"scope_id": scope.scope_id, "tracker": tracker, "item_id": i}
-                                                 for i in sorted(ids)])
+        for part in bulk.chunks(left):
+            conn.execute(delete(scope_members).where(where_scope, scope_members.c.item_id.in_(part)))
+        bulk.insert(conn, scope_members, [{"scope_id": scope.scope_id, "tracker": tracker, "item_id": i}
+                                          for i in sorted(ids - current)])
 
 
 def _cursor_row(cursor: Cursor, tracker: str, observed_at: datetime) -> dict[str, Any]:

@@ -91,7 +91,7 @@ class ItemRow(ItemFields, table=True):
     item_id: str = Field(sa_type=String, primary_key=True)
     content_hash: str = Field(sa_type=String)
     first_seen: datetime = Field(sa_type=UTCDateTime)
-    last_seen: datetime = Field(sa_type=UTCDateTime)
+    last_seen: datetime = Field(sa_type=UTCDateTime)  # the last pull that changed this row (unchanged: no write)
 
 
 class ItemVersion(ItemFields, table=True):
