@@ -139,23 +139,50 @@ def issue_by_repo_id(sb, req: Req, m: dict) -> Resp:
     return e or json_resp(issue_obj(sb, i, req.base))
 
 
+def _label_names(req: Req) -> list[str] | None:
+    """GitHub accepts {"labels": [...]}, a bare array of names, or [{"name": ...}] (PyGithub sends an array)."""
+    try:
+        body = json.loads(req.raw.get_data() or b"{}")
+    except ValueError:
+        return None
+    new = body.get("labels", []) if isinstance(body, dict) else body if isinstance(body, list) else None
+    if new is None:
+        return None
+    return [x if isinstance(x, str) else x.get("name", "") for x in new]
+
+
 @router.add("POST", REPO + r"/issues/(?P<n>\d+)/labels", "github.labels_add")
 def labels_add(sb, req: Req, m: dict) -> Resp:
     i, e = _lookup(sb, req, _repo(m), int(m["n"]))
     if e:
         return e
-    # GitHub accepts {"labels": [...]}, a bare array of names, or [{"name": ...}] (PyGithub sends an array).
-    try:
-        body = json.loads(req.raw.get_data() or b"{}")
-    except ValueError:
-        body = {}
-    new = body.get("labels", []) if isinstance(body, dict) else body if isinstance(body, list) else []
-    names = [x if isinstance(x, str) else x.get("name", "") for x in new]
-    if not names:
+    names = _label_names(req)
+    if not names:  # None (bad body) or empty
         return gh_error(422, "Invalid request.\n\nNo subschema in \"anyOf\" matched.",
                         "https://docs.github.com/rest/issues/labels#add-labels-to-an-issue")
     sb.update_github_issue(i.repo, i.number, labels=list(dict.fromkeys(i.labels + names)))
     return json_resp([label_obj(sb, i.repo, n, req.base) for n in i.labels])
+
+
+@router.add("PUT", REPO + r"/issues/(?P<n>\d+)/labels", "github.labels_set")
+def labels_set(sb, req: Req, m: dict) -> Resp:
+    i, e = _lookup(sb, req, _repo(m), int(m["n"]))
+    if e:
+        return e
+    names = _label_names(req)
+    if names is None:
+        return gh_error(422, "Invalid request.", "https://docs.github.com/rest/issues/labels#set-labels-for-an-issue")
+    sb.update_github_issue(i.repo, i.number, labels=list(dict.fromkeys(names)))
+    return json_resp([label_obj(sb, i.repo, n, req.base) for n in i.labels])
+
+
+@router.add("GET", REPO + r"/labels", "github.repo_labels")
+def repo_labels(sb, req: Req, m: dict) -> Resp:
+    repo = _repo(m)
+    if repo not in sb.state.repos:
+        return not_found()
+    chunk, headers = _page(req, sorted(sb.state.repos[repo]["labels"]))
+    return json_resp([label_obj(sb, repo, n, req.base) for n in chunk], headers=headers)
 
 
 @router.add("DELETE", REPO + r"/issues/(?P<n>\d+)/labels/(?P<name>.+)", "github.label_remove")

@@ -263,6 +263,35 @@ def issue_get(sb, req: Req, m: dict) -> Resp:
     return json_resp(_render(sb, req, m["v"], [i.id], fields, expand)[0])
 
 
+@router.add("POST", API + r"/issue/bulkfetch", "jira.issue_bulkfetch")
+def bulkfetch(sb, req: Req, m: dict) -> Resp:
+    body = req.json()
+    refs = [str(x) for x in body.get("issueIdsOrKeys", [])]
+    if not refs or len(refs) > 100:
+        return err(400, "issueIdsOrKeys must contain between 1 and 100 items.")
+    # Issues that are missing or hidden are left out silently; issueErrors is for retriable failures only.
+    found = [i.id for i in (_find(sb, ref) for ref in refs) if i is not None]
+    fields = [f for f in _list_param(req, body, "fields", ["*navigable"]) if f]
+    expand = set(_list_param(req, body, "expand", []))
+    return json_resp({"issues": _render(sb, req, m["v"], found, fields, expand), "issueErrors": []})
+
+
+@router.add("GET", API + r"/issue/(?P<key>[^/]+)/changelog", "jira.issue_changelog")
+def issue_changelog(sb, req: Req, m: dict) -> Resp:
+    i = _find(sb, m["key"])
+    if i is None:
+        return json_resp(NOT_FOUND, 404)
+    hist = render.changelog(sb.state, i, req.base, req.flavour)["histories"]
+    start, size = int(req.args.get("startAt", 0)), min(int(req.args.get("maxResults", 100)), 100)
+    page = hist[start:start + size]
+    url = f"{req.base}/rest/api/{m['v']}/issue/{i.key}/changelog"
+    out = {"self": f"{url}?maxResults={size}&startAt={start}", "maxResults": size, "startAt": start,
+           "total": len(hist), "isLast": start + len(page) >= len(hist), "values": page}
+    if not out["isLast"]:
+        out["nextPage"] = f"{url}?maxResults={size}&startAt={start + size}"
+    return json_resp(out)
+
+
 @router.add("PUT", API + r"/issue/(?P<key>[^/]+)", "jira.issue_put")
 def issue_put(sb, req: Req, m: dict) -> Resp:
     i = _find(sb, m["key"])

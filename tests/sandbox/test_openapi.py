@@ -56,6 +56,8 @@ GITHUB_CALLS = [
     ("GET", "/repos/acme/checkout-web/issues/3/comments", None),
     ("POST", "/repos/acme/checkout-web/issues/3/comments", {"body": "hello"}),
     ("GET", "/repos/acme/checkout-web/issues/999999", None),
+    ("PUT", "/repos/acme/checkout-web/issues/3/labels", {"labels": ["bug", "plan:on-track"]}),
+    ("GET", "/repos/acme/checkout-web/labels", None),
 ]
 
 
@@ -103,6 +105,8 @@ JIRA_CALLS = [
     ("GET", "/rest/api/3/issue/99999999", None),
     ("PUT", "/rest/api/3/issue/CHK-3", {"update": {"labels": [{"add": "plan:at-risk"}]}}),
     ("GET", "/rest/api/3/issue/CHK-3/comment", None),
+    ("GET", "/rest/api/3/issue/CHK-3/changelog?maxResults=2", None),
+    ("POST", "/rest/api/3/issue/bulkfetch", {"issueIdsOrKeys": ["CHK-3", "CHK-4", "NOPE-1"], "fields": ["summary"]}),
     ("POST", "/rest/api/3/issue/CHK-3/comment", {"body": {"type": "doc", "version": 1, "content": []}}),
 ]
 
