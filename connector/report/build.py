@@ -92,7 +92,8 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
 
     history_start = datetime.combine(end_plan.plan.start, time(), tzinfo=tz).astimezone(UTC) \
         if end_plan.plan.start else instant - timedelta(days=56)
-    raw_changes = store.changes(min(history_start, period_start), instant)
+    # store.changes is half-open [since, until); items_as_of includes what was observed at `instant`
+    raw_changes = store.changes(min(history_start, period_start), instant + timedelta(microseconds=1))
     history = changes_by_item(raw_changes)
     # items with history but absent at the instant (deleted, hidden, moved away): few, read one by one
     vanished = {uid: w for uid in history if uid not in items and (w := store.item(*uid)) is not None}
