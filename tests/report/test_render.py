@@ -123,3 +123,16 @@ def test_chart_svg_has_size_and_no_tracker_text(hostile):
     svg = chart_svgs(hostile)["beta"]
     assert re.search(r'width="[1-9][\d.]*pt"', svg)
     assert "pwned" not in svg and "onerror" not in svg
+
+
+def test_chart_text_is_escaped_in_svg_and_charts_are_deterministic(report):
+    from dataclasses import replace
+
+    from connector.report.charts import burnup_svg
+
+    section = replace(report.milestones[0], title="<script>alert(1)</script> & $5 $x$")
+    svg = burnup_svg(section)
+    assert "<script" not in svg and "&lt;script&gt;" in svg
+    svg_for_inline(svg, title=section.title)  # passes the script check
+    assert burnup_svg(section) == svg  # same input, byte-identical chart (no dates, fixed ids)
+    assert render_html(report) == render_html(report)
