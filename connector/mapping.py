@@ -16,7 +16,8 @@ from connector.errors import ConfigError
 from connector.model import Status
 from connector.tomlfile import config_error_from, read_toml
 
-SHIPPED = Path(__file__).resolve().parent.parent / "mappings"
+# shipped with the package; the repository's top-level mappings/ is a link to this folder
+SHIPPED = Path(__file__).resolve().parent / "mappings"
 
 
 class Mapped(NamedTuple):

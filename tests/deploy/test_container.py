@@ -87,9 +87,9 @@ def test_the_package_and_its_shipped_mappings_are_installed():
     instructions = parse_dockerfile()
     runs = " ".join(ins.value for ins in instructions if ins.keyword == "RUN")
     assert re.search(r"pip install \.(\s|$)", runs)
-    assert "connector.mapping" in runs and "SHIPPED" in runs  # mappings land where the code looks
+    assert "connector.mapping" in runs and "SHIPPED" in runs  # the build checks the mappings were installed
     sources = copy_sources(instructions)
-    assert "mappings" in sources and "deploy/bin/plansync-job" in sources
+    assert "connector/mappings" in sources and "deploy/bin/plansync-job" in sources
 
 
 def test_no_secret_is_baked_into_the_image():
@@ -114,7 +114,7 @@ def test_dockerignore_keeps_local_state_and_secrets_out_of_the_context():
     for path in (".venv/bin/python", ".git/config", "plansync.db", "config.toml", ".env", "demo/report.html",
                  "tests/conftest.py", "connector/__pycache__/cli.cpython-311.pyc", "deploy/kubernetes/kustomization.yaml"):
         assert dockerignored(path, patterns), path
-    for path in ("connector/cli.py", "pyproject.toml", "mappings/jira.toml"):
+    for path in ("connector/cli.py", "pyproject.toml", "connector/mappings/jira.toml"):
         assert not dockerignored(path, patterns), path
 
 
