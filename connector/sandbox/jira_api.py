@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from . import jira_render as render
@@ -375,35 +374,3 @@ def remotelinks(sb, req: Req, m: dict) -> Resp:
                        "object": {"url": url, "title": url.rsplit("/", 3)[-3] + "#" + url.rsplit("/", 1)[-1],
                                   "icon": {"url16x16": "https://github.com/favicon.ico", "title": "GitHub"}}}
                       for n, url in enumerate(i.remote_links)])
-
-
-@router.add("GET", r"/rest/agile/1.0/board", "jira.agile_boards")
-def boards(sb, req: Req, m: dict) -> Resp:
-    vals = [{"id": b["id"], "self": f"{req.base}/rest/agile/1.0/board/{b['id']}", "name": b["name"],
-             "type": b["type"], "location": {"projectId": int(sb.state.projects[b["project"]]["id"]),
-                                             "projectKey": b["project"], "projectName":
-                                             sb.state.projects[b["project"]]["name"]}}
-            for b in sb.state.boards.values()]
-    return _paged(req, vals)
-
-
-@router.add("GET", r"/rest/agile/1.0/board/(?P<bid>\d+)/sprint", "jira.agile_sprints")
-def board_sprints(sb, req: Req, m: dict) -> Resp:
-    b = sb.state.boards.get(int(m["bid"]))
-    if not b:
-        return err(404, f"Board {m['bid']} does not exist or you do not have permission to see it.")
-    states = {s for v in req.args.getlist("state") for s in v.split(",") if s}
-    vals = [render.agile_sprint(sb.state, s, req.base) for s in b["sprints"]
-            if not states or sb.state.sprints[s]["state"] in states]
-    return _paged(req, vals)
-
-
-def _paged(req: Req, vals: list) -> Resp:
-    start, size = int(req.args.get("startAt", 0)), min(int(req.args.get("maxResults", 50)), 50)
-    page = vals[start:start + size]
-    return json_resp({"maxResults": size, "startAt": start, "total": len(vals),
-                      "isLast": start + len(page) >= len(vals), "values": page})
-
-
-def jira_now(sb) -> str:
-    return datetime.fromtimestamp(sb.clock.ts(), UTC).isoformat()
