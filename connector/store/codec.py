@@ -18,12 +18,17 @@ TRACKED_FIELDS = ("status", "milestones", "due", "estimate", "assignees", "key",
 _HASHED = tuple(f for f in ITEM_FIELDS if f != "presence")  # presence changes are tracked on their own
 
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+_STATUS = {str(s): s for s in Status}  # enum lookup by value is slow at 100,000 rows
+_PRESENCE = {str(p): p for p in Presence}
+
+
 def dump_list(values) -> str:
-    return json.dumps(list(values), ensure_ascii=False)
+    return _encode(list(values)) if values else "[]"
 
 
 def load_tuple(value: str | None) -> tuple[str, ...]:
-    return tuple(json.loads(value)) if value else ()
+    return tuple(json.loads(value)) if value and value != "[]" else ()
 
 
 def item_row(item: WorkItem) -> dict[str, Any]:
@@ -45,27 +50,24 @@ def item_row(item: WorkItem) -> dict[str, Any]:
 
 
 def content_hash(row: Mapping[str, Any]) -> str:
-    """Cheap change detection: equal hashes mean no stored field but presence differs."""
-    text = "\x1f".join(_hash_text(row[f]) for f in _HASHED)
+    """Cheap change detection: equal hashes mean no stored field but presence differs.
+
+    Datetimes in rows are already aware UTC (item_row, UTCDateTime), so their repr is canonical.
+    """
+    text = repr(tuple(row[f] for f in _HASHED))
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
-def _hash_text(value: Any) -> str:
-    if isinstance(value, datetime):
-        return as_utc(value).isoformat()
-    return repr(value)
 
 
 def item_from_row(row: Mapping[str, Any]) -> WorkItem:
     return WorkItem(
         tracker=row["tracker"], id=row["item_id"], key=row["key"], container=row["container"],
-        url=row["url"], title=row["title"], type=row["type"], status=Status(row["status"]),
+        url=row["url"], title=row["title"], type=row["type"], status=_STATUS[row["status"]],
         raw_status=row["raw_status"], created=as_utc(row["created"]), updated=as_utc(row["updated"]),
         resolved=as_utc(row["resolved"]) if row["resolved"] else None,
         assignees=load_tuple(row["assignees"]), labels=load_tuple(row["labels"]),
         milestones=load_tuple(row["milestones"]), sprint=row["sprint"], epic=row["epic"],
         parent=row["parent"], due=row["due"], estimate=row["estimate"], links=load_tuple(row["links"]),
-        is_pull_request=bool(row["is_pull_request"]), presence=Presence(row["presence"]),
+        is_pull_request=bool(row["is_pull_request"]), presence=_PRESENCE[row["presence"]],
     )
 
 

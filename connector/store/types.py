@@ -13,6 +13,8 @@ from sqlalchemy.types import TypeDecorator
 
 def as_utc(value: datetime) -> datetime:
     """Aware UTC; a naive value is taken to be UTC already (never local time)."""
+    if value.tzinfo is UTC:
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)

@@ -1,5 +1,5 @@
 """Code run in child processes by the lease tests (a module of its own, so any
-multiprocessing start method can find it).."""
+multiprocessing start method can find it)."""
 
 from __future__ import annotations
 
@@ -26,3 +26,10 @@ def hold_forever(url: str, name: str, ttl: float, results, never) -> None:
     with Store.open(url) as store, store.lease(name, holder=f"doomed:{os.getpid()}", ttl=ttl):
         results.put(("held", os.getpid()))
         never.wait(120)
+
+
+def open_store(url: str, barrier, results) -> None:
+    """Open (and so migrate) a store at the same moment as the other workers."""
+    barrier.wait(timeout=60)
+    with Store.open(url) as store:
+        results.put(store.schema_revision())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
@@ -14,6 +15,7 @@ from connector.store import Store
 from connector.store.engine import head_revision
 from connector.store.tables import metadata
 from tests.fixtures.store import T0, make_item
+from tests.store import lease_worker
 
 
 def test_head_migration_matches_the_tables(store, store_url):
@@ -58,3 +60,20 @@ def test_store_from_first_migration_upgrades_in_place(store_url):
     with Store.open(store_url) as again:  # opening an up-to-date store is a no-op
         assert again.schema_revision() == "0002"
         assert again.plan_as_of(datetime(2026, 11, 2, tzinfo=UTC)) == Plan(plan=PlanHeader(name="p"))
+
+
+def test_processes_opening_a_new_store_at_once_migrate_it_once(store_url):
+    ctx = multiprocessing.get_context("fork")
+    barrier, results = ctx.Barrier(3), ctx.Queue()
+    procs = [ctx.Process(target=lease_worker.open_store, args=(store_url, barrier, results)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    try:
+        revisions = [results.get(timeout=120) for _ in procs]
+    finally:
+        for p in procs:
+            p.join(60)
+    assert revisions == ["0002"] * 3
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    with Store.open(store_url) as store:
+        assert store.runs() == []
