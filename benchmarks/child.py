@@ -1,0 +1,75 @@
+"""One benchmark case in a fresh process, so its peak RSS is its own: `python -m benchmarks.child SPEC.json`.
+
+The spec names the case and its inputs; the result (exit code, wall seconds, peak RSS) goes to `spec["out"]`.
+Wall time covers the case's work, not interpreter start-up and imports (measured once, apart).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def _peak_rss_mib() -> float:
+    # ru_maxrss is KiB on Linux (bytes on macOS)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _work(spec: dict):
+    """The callable for the case, with everything it imports already imported."""
+    case = spec["case"]
+    config, plan = Path(spec.get("config", "config.toml")), Path(spec.get("plan", "plan.toml"))
+    if case in ("sync", "apply", "report", "run"):
+        import connector.adapters  # noqa: F401 - imported here so the timed part is the work
+        import connector.reconcile  # noqa: F401
+        import connector.report  # noqa: F401
+        import connector.store  # noqa: F401
+        from connector import runner
+
+        kwargs = spec.get("kwargs", {})
+        return lambda: getattr(runner, case)(config, plan, **kwargs)
+    if case == "naive-github":
+        import github  # noqa: F401
+
+        from benchmarks.naive import naive_github
+
+        return lambda: naive_github(spec["url"], os.environ[spec["token_env"]], spec["repos"]) and 0
+    if case == "naive-jira":
+        import jira  # noqa: F401
+
+        from benchmarks.naive import naive_jira
+
+        return lambda: naive_jira(spec["url"], spec["email"], os.environ[spec["token_env"]], spec["jqls"]) and 0
+    raise SystemExit(f"unknown case {case!r}")
+
+
+def _reconcile_work(items: int):
+    from benchmarks.bench_reconcile import NOW, build
+    from connector.reconcile import reconcile
+
+    plan, built, members, milestones, events = build(items)
+    reconcile(plan, built, members, milestones, events, now=NOW)  # warm-up: the timed call is the second
+    return lambda: (reconcile(plan, built, members, milestones, events, now=NOW), 0)[1]
+
+
+def main() -> None:
+    spec = json.loads(Path(sys.argv[1]).read_text())
+    os.chdir(spec["dir"])
+    os.environ.update(spec.get("env", {}))
+    started = time.perf_counter()
+    work = _reconcile_work(int(spec["items"])) if spec["case"] == "reconcile" else _work(spec)
+    setup_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    code = work()
+    seconds = time.perf_counter() - started
+    result = {"exit_code": int(code or 0), "seconds": seconds, "setup_seconds": setup_seconds, "peak_rss_mib": _peak_rss_mib()}
+    Path(spec["out"]).write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
