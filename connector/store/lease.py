@@ -110,8 +110,12 @@ class Lease:
         self._stop.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join()
-        if not self.lost:
+        if self.lost:
+            return
+        try:
             self.store.release_lease(self.name, self.holder)
+        except StoreError as exc:  # never mask the work's own outcome; the lease will simply expire
+            log.warning("could not release lease %r (it expires on its own): %s", self.name, exc)
 
 
 def held_message(name: str, current: tuple[str, datetime] | None) -> str:
