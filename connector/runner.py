@@ -129,7 +129,28 @@ def _check_tokens(settings: Settings, names: list[str]) -> None:
 
 def _leases(stack: ExitStack, store, names: list[str], holder: str, ttl: float) -> None:
     for name in sorted(names):
+        _release_if_holder_died(store, name)
         stack.enter_context(store.lease(name, holder=holder, ttl=ttl))
+
+
+def _release_if_holder_died(store, name: str) -> None:
+    """A lease held by a process of THIS host that no longer exists is released at once: a crashed
+    run on the same machine must not block the next one until expiry. Other hosts wait for expiry."""
+    held = store.lease_holder(name)
+    if held is None:
+        return
+    holder = held[0]
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        log.warning("lease %r was held by %s, which no longer runs on this host; taking it over", name, holder)
+        store.release_lease(name, holder)
+    except PermissionError:  # alive, owned by another user
+        return
 
 
 def _pull(settings, declared, store, run_id: int, name: str, *, full: bool, summary: RunSummary) -> None:
