@@ -142,7 +142,7 @@ def main() -> None:
                 rows.append((name, time.perf_counter() - began, time.process_time() - cpu))
                 return result
 
-            report = timed("build_report (store + 2x reconcile + history)",
+            report = timed("build_report (store reads, reconcile, history)",
                            lambda: build_report(store, plan, settings, week="2026-W48", now=NOW))
             charts = timed(f"charts ({len(report.milestones)} burn-up SVGs)", lambda: chart_svgs(report))
             md = timed("render markdown", lambda: render_markdown(report))

@@ -122,7 +122,8 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
             progress=_progress(status), forecast=_forecast(status), burnup=charts[pm.key],
             at_risk=at_risk, overdue=overdue, start=first_day))
 
-    changes = sections.week_changes(start_membership, end_rec.membership, ref, history, period_start, instant)
+    changes = sections.week_changes(start_membership, end_rec.membership, ref, history, period_start, instant,
+                                    changed)
     limitations = [JIRA_SCOPE_NOTE] if any(k == "jira" for k in kinds.values()) or not kinds else []
     limitations.append("Tracker milestones (versions, sprints, GitHub milestones) are as of the latest pull.")
     return Report(

@@ -101,14 +101,17 @@ def _refs(notes: dict[Uid, str], ref: Refs) -> tuple[ItemRef, ...]:
 
 
 def week_changes(start_membership, end_membership, ref: Refs, history, since: datetime,
-                 until: datetime) -> tuple[Change, ...]:
+                 until: datetime, changed: set[Uid] | None = None) -> tuple[Change, ...]:
     """Completed, added, removed, slipped, reopened and status changes between the week's start and end."""
-    start_mem = {tuple(k): set(v) for k, v in start_membership.items()}
-    end_mem = {tuple(k): set(v) for k, v in end_membership.items()}
     out: list[Change] = []
-    for uid in sorted(set(start_mem) | set(end_mem)):
+    # an item whose fields and milestones are the same at both ends has nothing to report
+    moved = {uid for uid in start_membership.keys() | end_membership.keys()
+             if start_membership.get(uid) != end_membership.get(uid)}
+    touched = {uid for uid in changed if uid in start_membership or uid in end_membership} if changed is not None \
+        else start_membership.keys() | end_membership.keys()
+    for uid in sorted(moved | touched):
         before, after = ref.start.get(uid), ref.end.get(uid)
-        now_in, was_in = end_mem.get(uid, set()), start_mem.get(uid, set())
+        now_in, was_in = set(end_membership.get(uid, ())), set(start_membership.get(uid, ()))
         where = ", ".join(sorted(now_in or was_in)) or None
         if after is not None and after.is_pull_request:
             continue
@@ -193,13 +196,21 @@ def workload(plan: Plan, rec, items: dict[Uid, WorkItem], kinds: dict[str, str])
     """Open planned and unplanned work per person across trackers; identities not in plan.toml apart."""
     counts: dict[tuple[bool, str], dict] = {}
     uids = set(map(tuple, rec.membership)) | set(map(tuple, rec.unplanned))
+    known_people: dict[tuple[str, str], str | None] = {}
+
+    def person_for(kind: str, who: str) -> str | None:
+        key = (kind, who)
+        if key not in known_people:
+            known_people[key] = plan.person_for(kind, who)
+        return known_people[key]
+
     for uid in uids:
         item = items.get(uid)
         if item is None or not item.is_open or item.is_pull_request:
             continue
         people = set()
         for who in item.assignees or ("",):
-            person = plan.person_for(kinds.get(item.tracker, item.tracker), who) if who else None
+            person = person_for(kinds.get(item.tracker, item.tracker), who) if who else None
             people.add((True, person) if person else (False, who or UNASSIGNED))
         for known, person in people:
             row = counts.setdefault((known, person), {"open": 0, "in_progress": 0, "blocked": 0,
