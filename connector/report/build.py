@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from connector import clock
 from connector.errors import ConfigError
-from connector.model import Plan, Status, WorkItem
+from connector.model import Plan, WorkItem
 from connector.report import sections
 from connector.report.history import burnups, changes_by_item, membership_at, rewind, same_scopes
 from connector.report.model import ForecastView, MilestoneSection, Progress, Report
@@ -171,7 +171,3 @@ def _forecast(status) -> ForecastView:
     return ForecastView(method=str(f.method), p50=_as_date(f.p50), p85=_as_date(f.p85),
                         remaining=int(f.remaining or 0),
                         throughput_per_day=getattr(f, "throughput_per_day", None))
-
-
-def is_done(item: WorkItem | None) -> bool:
-    return item is not None and item.status is Status.DONE

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
@@ -233,11 +232,3 @@ def same_scopes(a: Plan, b: Plan) -> bool:
     def shape(p: Plan):
         return [(m.key, sorted(s.id for s in m.scope)) for m in p.milestones]
     return shape(a) == shape(b)
-
-
-def state_at(past: list[tuple[datetime | None, WorkItem]], instant: datetime) -> WorkItem | None:
-    """The state from `versions()` in force at `instant`, or None before the item existed."""
-    if past[0][1].created > instant:
-        return None
-    times = [since for since, _ in past[1:]]
-    return past[bisect_right(times, instant)][1]
