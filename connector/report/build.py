@@ -134,7 +134,7 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
         plan_changes=sections.plan_changes(start_plan, end_plan),
         workload=sections.workload(end_plan, end_rec, items, kinds),
         unplanned=tuple(ref.item(u, "in a watch scope, in no milestone")
-                        for u in sorted(end_rec.unplanned) if u in items),
+                        for u in ref.ordered(u for u in end_rec.unplanned if u in items)),
         risks=sections.risks(end_plan), drift=sections.drift(end_rec, ref),
         limitations=tuple(limitations), item_count=len(end_items))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, tzinfo
 
+from connector.findings import natural_key
 from connector.model import Plan, PlanMilestone, Status, WorkItem
 from connector.report.history import change_time
 from connector.report.model import (
@@ -27,6 +28,13 @@ class Refs:
 
     def __init__(self, end: dict[Uid, WorkItem], start: dict[Uid, WorkItem]) -> None:
         self.end, self.start = end, start
+
+    def ordered(self, uids) -> list[Uid]:
+        """Uids in the order a reader expects: by tracker, then by key with numbers compared as numbers."""
+        def order(uid):
+            item = self.get(uid)
+            return (uid[0], natural_key(item.key) if item else (), uid[1])
+        return sorted(uids, key=order)
 
     def get(self, uid) -> WorkItem | None:
         if isinstance(uid, WorkItem):
@@ -97,7 +105,7 @@ def _milestone_due(rec, key: str):
 
 def _refs(notes: dict[Uid, str], ref: Refs) -> tuple[ItemRef, ...]:
     out = [ref.item(uid, note) for uid, note in notes.items()]
-    return tuple(sorted((r for r in out if r), key=lambda r: (r.tracker, r.key)))
+    return tuple(sorted((r for r in out if r), key=lambda r: (r.tracker, natural_key(r.key))))
 
 
 def week_changes(start_membership, end_membership, ref: Refs, history, since: datetime,
@@ -109,7 +117,7 @@ def week_changes(start_membership, end_membership, ref: Refs, history, since: da
              if start_membership.get(uid) != end_membership.get(uid)}
     touched = {uid for uid in changed if uid in start_membership or uid in end_membership} if changed is not None \
         else start_membership.keys() | end_membership.keys()
-    for uid in sorted(moved | touched):
+    for uid in ref.ordered(moved | touched):
         before, after = ref.start.get(uid), ref.end.get(uid)
         now_in, was_in = set(end_membership.get(uid, ())), set(start_membership.get(uid, ()))
         where = ", ".join(sorted(now_in or was_in)) or None
