@@ -6,6 +6,7 @@ the caller stores it in one transaction; `push_labels` makes one item's label di
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,8 @@ class RequestStats:
     rate_remaining: int | None = None
     rate_limit: int | None = None
     rate_reset: datetime | None = None
+    # pages fetched concurrently count from several threads; `+=` on an attribute is not atomic
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def as_dict(self) -> dict:
         return {"requests": self.requests, "reads": self.reads, "writes": self.writes,

@@ -72,7 +72,8 @@ def call_with_retry(fn: Callable[[], T], *, tracker: str, stats: RequestStats,
             raise RateLimitExhausted(tracker, f"{what}: the tracker asks to wait {stated:.0f} s "
                                      f"(more than {policy.max_wait:.0f} s); stopping this tracker's work "
                                      "for this run") from None
-        stats.retries += 1
+        with stats.lock:
+            stats.retries += 1
         log.warning("%s: %s failed (%s); retry %d in %.1f s", tracker, what, exc,
                     state.attempt_number, state.upcoming_sleep)
 
@@ -109,14 +110,15 @@ def prepare_session(session: requests.Session, *, timeout: float, verify: bool, 
     session.verify = verify
 
     def count(response: requests.Response, *args, **kwargs) -> None:
-        stats.requests += 1
         method = response.request.method or "GET"
-        if method in ("GET", "HEAD"):
-            stats.reads += 1
-        else:
-            stats.writes += 1
-        if response.status_code == 304:
-            stats.not_modified += 1
+        with stats.lock:
+            stats.requests += 1
+            if method in ("GET", "HEAD"):
+                stats.reads += 1
+            else:
+                stats.writes += 1
+            if response.status_code == 304:
+                stats.not_modified += 1
 
     session.hooks.setdefault("response", []).append(count)
     return session

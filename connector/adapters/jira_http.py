@@ -84,7 +84,8 @@ class JiraHttp:
 
         def once() -> requests.Response:
             self._wait_for(endpoint, issue if method != "GET" else None)
-            self.stats.by_endpoint[endpoint] += 1
+            with self.stats.lock:
+                self.stats.by_endpoint[endpoint] += 1
             try:
                 resp = self.session.request(method, url, params=params, data=data)
             except JIRAError as err:  # ResilientSession raises on >= 400; classify its response
