@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import re
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ class GithubTransport:
 
     def __init__(self, tracker: GithubTrackerSettings, stats: RequestStats, policy: RetryPolicy) -> None:
         self.name, self.stats, self.policy = tracker.name, stats, policy
+        self._tracker = tracker
+        self._in_flight = _InFlight()  # budgeted requests sent and not yet answered, across forks
         self._token_env, self._budget_share = tracker.token_env, tracker.budget_share
         self._write_interval = tracker.write_interval
         self._writes_per_minute = tracker.writes_per_minute
@@ -87,6 +90,13 @@ class GithubTransport:
     def close(self) -> None:
         self._github.close()
 
+    def fork(self) -> GithubTransport:
+        """Another transport on its own connection, counting into the same stats: PyGithub's Requester
+        keeps one request's state on its connection object, so one Requester serves one thread at a time."""
+        fork = GithubTransport(self._tracker, self.stats, self.policy)
+        fork._in_flight = self._in_flight
+        return fork
+
     # --- requests ----------------------------------------------------------------------------------
     def request(self, verb: str, url: str, *, what: str, params: dict | None = None, headers: dict | None = None,
                 body: Any = None, retry: bool = True, budget: bool = False,
@@ -98,9 +108,13 @@ class GithubTransport:
         def once() -> Reply:
             nonlocal secondary_hits
             if budget:
-                self._check_budget(what)
+                with self._in_flight.lock:
+                    # pages fetched concurrently: the ones still in flight will spend budget too
+                    self._check_budget(what, in_flight=self._in_flight.count)
+                    self._in_flight.count += 1
             if verb != "GET":
                 self._pace_write()
+            reply_headers: dict[str, str] = {}
             try:
                 # a fresh dict each time: PyGithub writes the Authorization header into it
                 status, reply_headers, text = self._requester.requestJson(verb, url, params, dict(headers or {}),
@@ -110,8 +124,14 @@ class GithubTransport:
                 raise RetriableAPIError(self.name, f"{what}: connection failed ({type(exc).__name__})") from None
             except RuntimeError as exc:  # PyGithub refuses a redirect to another host or scheme
                 raise FatalAPIError(self.name, f"{what}: {exc}") from None
+            finally:
+                if budget:
+                    with self._in_flight.lock:  # the answer's remaining budget replaces its in-flight share
+                        self._note_rate(reply_headers)
+                        self._in_flight.count -= 1
             self._count_fallback(verb, status)
-            self.stats.by_endpoint[f"{verb} {endpoint_of(url)}"] += 1
+            with self.stats.lock:
+                self.stats.by_endpoint[f"{verb} {endpoint_of(url)}"] += 1
             self._note_rate(reply_headers)
             if status >= 400 and status not in accept:
                 error = self._classify(status, reply_headers, text, what, secondary_hits)
@@ -182,7 +202,7 @@ class GithubTransport:
         except ValueError:
             log.debug("%s: unreadable rate-limit headers %r", self.name, headers)
 
-    def _check_budget(self, what: str) -> None:
+    def _check_budget(self, what: str, in_flight: int = 0) -> None:
         """Stop before a page would take the remaining budget below the share other users keep."""
         remaining, limit, reset = self.stats.rate_remaining, self.stats.rate_limit, self.stats.rate_reset
         if remaining is None or not limit:
@@ -190,7 +210,7 @@ class GithubTransport:
         if reset is not None and reset <= clock.now():
             return  # a new window has begun since we last heard; the next reply tells us the truth
         floor = (1 - self._budget_share) * limit
-        if remaining - 1 < floor:
+        if remaining - in_flight - 1 < floor:
             when = f"it resets at {reset:%Y-%m-%d %H:%M} UTC" if reset else "its reset time is unknown"
             raise RateLimitExhausted(self.name, f"{what}: stopped pulling cleanly with {remaining} of {limit} "
                                      f"requests left (budget_share {self._budget_share:g} keeps {floor:.0f} in "
@@ -229,6 +249,12 @@ class GithubTransport:
             self._unslept += max(0.0, (due - now) - (time.monotonic() - started))
         self._last_write = due
         self._recent_writes.append(due)
+
+
+class _InFlight:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.count = 0
 
 
 def endpoint_of(url: str) -> str:

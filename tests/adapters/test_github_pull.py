@@ -29,7 +29,8 @@ from tests.adapters.github_fixtures import (
 REPO = "PyGithub/PyGithub"
 LIST = f"{API}/repos/{REPO}/issues"
 MILESTONES = f"{API}/repos/{REPO}/milestones"
-FULL_QUERY = {"state": "all", "per_page": "100", "sort": "updated", "direction": "asc"}
+FULL_QUERY = {"state": "all", "per_page": "100", "sort": "created", "direction": "asc"}  # stable: pages in parallel
+INCREMENTAL_QUERY = {"state": "all", "per_page": "100", "sort": "updated", "direction": "asc"}
 
 
 @pytest.fixture
@@ -137,7 +138,7 @@ def test_full_pull_costs_ceil_n_over_100_list_requests_and_no_per_issue_request(
     pages = [issues[i:i + 100] for i in range(0, count, 100)]
     for index, page in enumerate(pages, start=1):
         more = index < len(pages)
-        link = {"Link": f'<{LIST}?state=all&per_page=100&sort=updated&direction=asc&page={index + 1}>; rel="next"'}
+        link = {"Link": f'<{LIST}?state=all&per_page=100&sort=created&direction=asc&page={index + 1}>; rel="next"'}
         query = dict(FULL_QUERY, **({"page": str(index)} if index > 1 else {}))
         register(rsps, "GET", LIST, body=page, headers=link if more else {},
                  match=(matchers.query_param_matcher(query),))
@@ -158,7 +159,7 @@ def test_since_is_utc_with_z_from_a_plus_two_cursor(rsps, adapter):
     cursor = Cursor("gh", repo_scope_id("gh", REPO), updated=datetime(2026, 5, 7, 14, 0, tzinfo=berlin_summer))
     record = find(load_replay("Repository.testGetIssuesWithArguments"), "GET", "/repos/PyGithub/PyGithub/issues?since")
     register(rsps, "GET", LIST, record,
-             match=(matchers.query_param_matcher(dict(FULL_QUERY, since="2026-05-07T11:55:00Z")),))
+             match=(matchers.query_param_matcher(dict(INCREMENTAL_QUERY, since="2026-05-07T11:55:00Z")),))
     register_milestones(rsps)
 
     result = adapter.pull(PullRequest(scopes=scopes(), cursors={cursor.scope_id: cursor}))
@@ -175,7 +176,7 @@ def test_unchanged_repo_costs_one_request_answered_304_and_keeps_the_cursor(rsps
     cursor = Cursor("gh", repo_scope_id("gh", REPO), updated=datetime(2026, 5, 7, 12, 0, tzinfo=UTC), etag=etag)
     register(rsps, "GET", LIST, recorded_304,
              match=(matchers.header_matcher({"If-None-Match": etag}),
-                    matchers.query_param_matcher(dict(FULL_QUERY, since="2026-05-07T11:55:00Z"))))
+                    matchers.query_param_matcher(dict(INCREMENTAL_QUERY, since="2026-05-07T11:55:00Z"))))
 
     result = adapter.pull(PullRequest(scopes=scopes(), cursors={cursor.scope_id: cursor}))
 
@@ -261,9 +262,9 @@ def test_an_item_changed_while_paging_keeps_the_old_cursor(rsps, adapter):
     link = {"Link": f'<{LIST}?state=all&per_page=100&sort=updated&direction=asc&since=2026-04-29T23%3A55%3A00Z'
                     '&page=2>; rel="next"'}
     register(rsps, "GET", LIST, body=issues[:100], headers=link,
-             match=(matchers.query_param_matcher(dict(FULL_QUERY, since="2026-04-29T23:55:00Z")),))
+             match=(matchers.query_param_matcher(dict(INCREMENTAL_QUERY, since="2026-04-29T23:55:00Z")),))
     register(rsps, "GET", LIST, body=issues[101:] + [moved],
-             match=(matchers.query_param_matcher(dict(FULL_QUERY, since="2026-04-29T23:55:00Z", page="2")),))
+             match=(matchers.query_param_matcher(dict(INCREMENTAL_QUERY, since="2026-04-29T23:55:00Z", page="2")),))
     register_milestones(rsps)
 
     result = adapter.pull(PullRequest(scopes=scopes(), cursors={cursor.scope_id: cursor}))
