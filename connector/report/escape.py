@@ -11,7 +11,8 @@ from urllib.parse import quote, urlsplit
 
 # Backslash-escapable Markdown punctuation (CommonMark allows escaping any ASCII punctuation).
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()#|!~])")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+# C0 controls, DEL, line/paragraph separators and bidi overrides (which can make text read backwards)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 _MAX_CELL = 300  # a title longer than this is truncated: a table cell is for reading, not archiving
 
 

@@ -52,6 +52,7 @@ def test_markdown_escapes_hostile_tracker_text(hostile):
     ("**bold** _it_ `code` # h ~s~ !", "\\*\\*bold\\*\\* \\_it\\_ \\`code\\` \\# h \\~s\\~ \\!"),
     ("<script>x</script> & &amp;", "&lt;script&gt;x&lt;/script&gt; &amp; &amp;amp;"),
     ("ping @dana", "ping @\u200bdana"),
+    ("evil\u202egnp.exe", "evil gnp.exe"),
 ])
 def test_md_text(raw, expected):
     assert md_text(raw) == expected
