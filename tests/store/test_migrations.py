@@ -5,11 +5,13 @@ from __future__ import annotations
 import multiprocessing
 from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from connector.adapters.base import LabelChange, PullResult, ScopePull
+from connector.errors import StoreError
 from connector.model import Cursor, Plan, PlanHeader
 from connector.store import Store
 from connector.store.engine import head_revision
@@ -77,3 +79,14 @@ def test_processes_opening_a_new_store_at_once_migrate_it_once(store_url):
     assert [p.exitcode for p in procs] == [0, 0, 0]
     with Store.open(store_url) as store:
         assert store.runs() == []
+
+
+def test_store_from_a_newer_plansync_is_refused(store_url):
+    with Store.open(store_url) as store:
+        store.begin_run("sync", [])
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    with pytest.raises(StoreError, match="schema revision 0099 is newer than this plansync knows"):
+        Store.open(store_url)
