@@ -28,6 +28,9 @@ class ChangePlan:
     items_in_scope: int  # in-scope issues (pull requests are not counted)
     items_labelled_now: int  # in-scope items carrying at least one owned label now
     milestones: dict[Uid, str | None] = field(default_factory=dict, compare=False)  # change -> its group
+    # per tracker: (in-scope items, items carrying an owned label now); a tracker with none labelled is on
+    # its first apply even when another tracker is not (its first apply failed, or it was added later)
+    by_tracker_counts: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
 
     @property
     def empty(self) -> bool:
@@ -77,14 +80,18 @@ def _plan_changes(reconciliation: Reconciliation, prefix: str) -> ChangePlan:
     membership = reconciliation.membership
     keyed: list[tuple[tuple, LabelChange, str | None]] = []
     in_scope = labelled = 0
+    counts: dict[str, list[int]] = {}
     for uid, desired in reconciliation.desired_labels.items():
         item = reconciliation.items[uid]
         owned = [label for label in item.labels if label.startswith(prefix)] if item.labels else None
         current = frozenset(owned) if owned else _NONE
+        tracker_counts = counts.setdefault(item.tracker, [0, 0])
         if not item.is_pull_request:
             in_scope += 1
+            tracker_counts[0] += 1
         if owned:
             labelled += 1
+            tracker_counts[1] += 1
         wanted = desired if all(label.startswith(prefix) for label in desired) else \
             frozenset(label for label in desired if label.startswith(prefix))
         if wanted == current:
@@ -97,7 +104,8 @@ def _plan_changes(reconciliation: Reconciliation, prefix: str) -> ChangePlan:
                       change, group))
     keyed.sort(key=lambda entry: entry[0])
     plan = ChangePlan(changes=tuple(c for _, c, _ in keyed), items_in_scope=in_scope, items_labelled_now=labelled,
-                      milestones={(c.tracker, c.item_id): g for _, c, g in keyed})
+                      milestones={(c.tracker, c.item_id): g for _, c, g in keyed},
+                      by_tracker_counts={t: (n, m) for t, (n, m) in counts.items()})
     if log.isEnabledFor(logging.DEBUG):
         log.debug("change plan: %s", plan.summary())
     return plan
@@ -117,8 +125,19 @@ def check_safety(plan: ChangePlan, *, max_share: float, force: bool) -> None:
         log.info("first apply: no item carries an owned label yet, so the %.0f %% threshold does not apply",
                  max_share * 100)
         return
+    first = {t for t, (_, labelled) in plan.by_tracker_counts.items() if labelled == 0}
+    if first:
+        # a tracker whose first apply has not happened yet (it failed, or the tracker is new) is exempt on
+        # its own; the threshold still guards the trackers that are labelled already
+        rest = [c for c in plan.changes if c.tracker not in first]
+        in_scope = sum(n for t, (n, _) in plan.by_tracker_counts.items() if t not in first)
+        if not rest or (in_scope and len(rest) / in_scope <= max_share):
+            log.info("first apply on %s: no item there carries an owned label yet, so the %.0f %% threshold "
+                     "does not apply to it", ", ".join(sorted(first)), max_share * 100)
+            return
+        changed, total = len(rest), in_scope
     raise UnsafePlan(f"this apply would change the owned labels of {changed} of {total} items in scope "
-                     f"({plan.share * 100:.1f} %), more than the allowed {max_share * 100:.0f} %. "
+                     f"({(changed / total if total else 1.0) * 100:.1f} %), more than the allowed {max_share * 100:.0f} %. "
                      "Review the changes with `plansync plan`; if they are intended (a re-scoped plan, a new "
                      "prefix), rerun with --force.")
 

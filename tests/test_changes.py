@@ -162,3 +162,29 @@ def test_each_label_line_gives_its_own_reason():
     assert "+ plan:at-risk  CHK-1  Jira issue 1   (milestone beta is at-risk: 1 item overdue: CHK-1)" in text
     assert ("- plan:overdue  CHK-2  Jira issue 2   (no longer overdue; milestone beta is at-risk: "
             "1 item overdue: CHK-1)") in text
+
+
+def _two_trackers(jira_changed: int, github_changed: int) -> ChangePlan:
+    from connector.adapters.base import LabelChange
+
+    changes = tuple(LabelChange("jira", str(n), f"CHK-{n}", add=frozenset({"plan:at-risk"}))
+                    for n in range(jira_changed))
+    changes += tuple(LabelChange("github", str(n), f"acme/web#{n}", add=frozenset({"plan:on-track"}))
+                     for n in range(github_changed))
+    # jira was labelled before; github has never been applied (its first apply failed, or it is new)
+    return ChangePlan(changes, items_in_scope=100, items_labelled_now=10,
+                      by_tracker_counts={"jira": (50, 10), "github": (50, 0)})
+
+
+def test_a_tracker_on_its_first_apply_is_exempt_but_the_others_are_still_guarded():
+    check_safety(_two_trackers(5, 50), max_share=0.30, force=False)  # 55 % overall, jira alone 10 %
+    with pytest.raises(UnsafePlan) as caught:
+        check_safety(_two_trackers(20, 50), max_share=0.30, force=False)
+    assert "20 of 50 items in scope (40.0 %)" in str(caught.value)
+
+
+def test_per_tracker_counts_come_from_the_reconciliation():
+    pr = gh(9, type="pull_request", is_pull_request=True)
+    items = [jira(1, labels=("plan:on-track",)), jira(2), gh(3), pr, *history()]
+    result = plan_changes(reconciled(items), "plan:")
+    assert result.by_tracker_counts == {"jira": (42, 1), "github": (1, 0)}
