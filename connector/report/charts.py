@@ -17,6 +17,7 @@ matplotlib.use("Agg")  # never a GUI backend, even when a DISPLAY happens to be 
 from matplotlib import dates as mdates  # noqa: E402
 from matplotlib import rc_context  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from connector.report.model import MilestoneSection  # noqa: E402
 
@@ -41,7 +42,8 @@ def burnup_svg(section: MilestoneSection, *, today: date | None = None) -> str:
                        label=f"forecast P85 {section.forecast.p85:%Y-%m-%d}")
         if today:
             ax.axvline(today, color="#999999", linewidth=0.8)
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(bottom=0, top=max([p.scope for p in section.burnup] + [1]) * 1.08)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # items are whole
         ax.set_ylabel("items")
         # a literal "$" would start matplotlib mathtext (and can fail to parse): escape it
         ax.set_title(f"{section.key}: {section.title}".replace("$", r"\$"), loc="left")
