@@ -53,17 +53,25 @@ def save_pull(conn: Connection, result: PullResult, observed_at: datetime) -> Sa
         if item.tracker != tracker:
             raise ValueError(f"item {item.key} belongs to tracker {item.tracker!r}, not {tracker!r}")
     previous_cursors = load_cursors(conn, tracker)
-    existing = {r.item_id: (r.content_hash, r.presence) for r in conn.execute(
-        select(items.c.item_id, items.c.content_hash, items.c.presence).where(items.c.tracker == tracker))}
+    existing = {r.item_id: (r.content_hash, r.presence, r.updated) for r in conn.execute(
+        select(items.c.item_id, items.c.content_hash, items.c.presence, items.c.updated)
+        .where(items.c.tracker == tracker))}
 
     new_rows, changed_rows, unchanged_ids = [], [], []
+    stale_but_visible: dict[str, dict[str, Any]] = {}
     for item_id, item in pulled.items():
+        before = existing.get(item_id)
+        if before is not None and as_utc(item.updated) < before[2]:
+            # A lagging search index can return an older copy than we hold; never step back in time.
+            unchanged_ids.append(item_id)
+            if before[1] != Presence.PRESENT:
+                stale_but_visible[item_id] = {"presence": str(Presence.PRESENT)}
+            continue
         row = item_row(item)
         row["presence"] = str(Presence.PRESENT)  # returned by a query: visible, whatever the census said
-        before = existing.get(item_id)
         if before is None:
             new_rows.append(row)
-        elif before != (row["content_hash"], row["presence"]):
+        elif before[:2] != (row["content_hash"], row["presence"]):
             changed_rows.append(row)
         else:
             unchanged_ids.append(item_id)
@@ -78,6 +86,7 @@ def save_pull(conn: Connection, result: PullResult, observed_at: datetime) -> Sa
     bulk.upsert(conn, items, new_rows + changed_rows, keys=("tracker", "item_id"), keep=("first_seen",))
     _new_versions(conn, tracker, new_rows + changed_rows, observed_at, close=[r["item_id"] for r in changed_rows])
     bulk.insert(conn, item_history, history)
+    apply_row_changes(conn, tracker, stale_but_visible, observed_at)
 
     gone = _mark_presence(conn, result, pulled, existing, observed_at)
     _update_membership(conn, result, pulled, previous_cursors)
@@ -142,7 +151,7 @@ def apply_row_changes(conn: Connection, tracker: str, updates: dict[str, dict[st
 
 
 def _mark_presence(conn: Connection, result: PullResult, pulled: dict[str, WorkItem],
-                   existing: dict[str, tuple[str, str]], observed_at: datetime) -> int:
+                   existing: dict[str, tuple[str, str, datetime]], observed_at: datetime) -> int:
     """Census results: gone items get their presence, unseen present items become hidden."""
     updates: dict[str, dict[str, Any]] = {}
     for gone in result.gone:
@@ -154,7 +163,7 @@ def _mark_presence(conn: Connection, result: PullResult, pulled: dict[str, WorkI
         updates[gone.id] = values
     if result.census:
         gone_ids = {g.id for g in result.gone}
-        for item_id, (_hash, presence) in existing.items():
+        for item_id, (_hash, presence, _updated) in existing.items():
             if item_id in pulled or item_id in gone_ids:
                 continue
             if item_id in result.seen_ids:

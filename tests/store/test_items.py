@@ -150,3 +150,18 @@ def test_items_filters_by_tracker_and_presence(store):
     assert [(i.id, i.presence) for i in store.items("jira", present_only=False)] == [
         ("1", Presence.PRESENT), ("2", Presence.HIDDEN)]
     assert [i.uid for i in store.items()] == [("github", "9"), ("jira", "1")]
+
+
+def test_an_older_copy_from_a_lagging_index_is_ignored(store):
+    newer = make_item(1, status=Status.DONE, updated=T0 + timedelta(hours=5))
+    store.save_pull(None, pull(newer), T0 + timedelta(hours=6))
+    stale = make_item(1, status=Status.IN_PROGRESS, updated=T0 + timedelta(hours=2))
+    summary = store.save_pull(None, pull(stale, complete=False), T0 + timedelta(hours=7))
+    assert (summary.changed, summary.unchanged) == (0, 1)
+    assert store.item("jira", "1") == newer
+    assert [c.field for c in store.changes(T0 + timedelta(hours=7), T0 + timedelta(days=1))] == []
+    # a stale copy still proves the item is visible
+    store.save_pull(None, pull(census=True, seen_ids=frozenset()), T0 + timedelta(hours=8))
+    assert store.item("jira", "1").presence is Presence.HIDDEN
+    store.save_pull(None, pull(stale, complete=False), T0 + timedelta(hours=9))
+    assert store.item("jira", "1") == newer
