@@ -63,14 +63,12 @@ class App:
     def __call__(self, environ, start_response):
         request = Request(environ)
         resp = self.handle(request, environ)
-        if resp is None:  # dropped connection: nothing is sent at all
-            return []
         response = Response(resp.body, status=resp.status, headers=resp.headers)
         if resp.status == 304:
             response.headers.pop("Content-Type", None)
         return response(environ, start_response)
 
-    def handle(self, request: Request, environ) -> Resp | None:
+    def handle(self, request: Request, environ) -> Resp:
         sb = self.sb
         method = request.method
         flavour, prefix, sub = _flavour(request.path)
@@ -85,7 +83,8 @@ class App:
         if any(r.kind == "drop" for r in fired):
             self._log(request, Resp(0), flavour, "dropped")
             self._drop(environ)
-            return None
+            # werkzeug treats a ConnectionError from the app as a dropped connection and stays quiet.
+            raise ConnectionAbortedError("sandbox fault: connection dropped")
         router = github_api.router if flavour == "github" else jira_api.router
         name, fn, params = router.match(method, sub) if flavour else ("not_found", None, {})
         status_rule = next((r for r in fired if r.kind in ("status", "expired_token")), None)
