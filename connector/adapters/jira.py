@@ -44,6 +44,7 @@ from connector.adapters.jira_search import (
     scope_jql,
     server_pages,
 )
+from connector.adapters.pages import PAGE_WORKERS, prefetched
 from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, TrackerError
 from connector.mapping import JiraMapping
 from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
@@ -75,6 +76,7 @@ class JiraAdapter:
         self.http = JiraHttp(tracker, self.name, secret, "3" if self._deployment == "cloud" else "2",
                              self.stats, policy)
         self._fields: FieldIds | None = None
+        self.page_workers = PAGE_WORKERS  # Server/DC startAt pages in flight at once (Cloud: one ahead)
         self._notes: list[str] = []
 
     # --- connection facts ------------------------------------------------------------------------
@@ -173,7 +175,11 @@ class JiraAdapter:
         def fetch(params: dict) -> dict:
             return self.http.get_json(path, what=label, endpoint=endpoint, params=params)
 
-        yield from (cloud_pages if cloud else server_pages)(fetch, jql, fields, page_size)
+        if cloud:
+            # tokens are sequential: fetch page n+1 while the caller normalizes page n
+            yield from prefetched(cloud_pages(fetch, jql, fields, page_size))
+        else:
+            yield from server_pages(fetch, jql, fields, page_size, workers=self.page_workers)
 
     # --- census ----------------------------------------------------------------------------------
     def _census(self, scopes: list[Scope], pulled: set[str], known: frozenset[str],

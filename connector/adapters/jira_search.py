@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connector.adapters.jira_normalize import MalformedPayload
+from connector.adapters.pages import fetch_in_order
 from connector.errors import ConfigError
 from connector.model import Scope
 
@@ -98,16 +99,37 @@ def cloud_pages(fetch: Fetch, jql: str, fields: list[str], page_size: int = PAGE
         seen_tokens.add(token)
 
 
-def server_pages(fetch: Fetch, jql: str, fields: list[str], page_size: int = PAGE_SIZE) -> Iterator[list[dict]]:
-    """Data Center `/rest/api/2/search` pages by startAt; advances by what came back (servers cap pages)."""
-    start = 0
-    while True:
-        page = fetch({"jql": jql, "fields": ",".join(fields), "startAt": start, "maxResults": page_size})
+def server_pages(fetch: Fetch, jql: str, fields: list[str], page_size: int = PAGE_SIZE,
+                 workers: int = 1) -> Iterator[list[dict]]:
+    """Data Center `/rest/api/2/search` pages by startAt; advances by what came back (servers cap pages).
+
+    With `workers` > 1 the first page's `total` and real page size (the server may cap `maxResults`)
+    give every later startAt, and those pages are fetched by a bounded pool, yielded in order: the
+    ORDER BY (created, key) does not change under edits, so a page is the same whenever it is read.
+    Issues created meanwhile are read by continuing one page at a time from the last page.
+    """
+    def params(start: int) -> dict:
+        return {"jql": jql, "fields": ",".join(fields), "startAt": start, "maxResults": page_size}
+
+    page = fetch(params(0))
+    issues = _issues(page)
+    yield issues
+    start, total = len(issues), page.get("total")
+    if workers > 1 and issues and isinstance(total, int) and start < total:
+        starts = list(range(start, total, len(issues)))
+        for page in fetch_in_order(lambda at: fetch(params(at)), starts, workers):
+            issues = _issues(page)
+            yield issues
+        start, total = starts[-1] + len(issues), page.get("total")
+    while not _server_done(page, issues, start, total, page_size):
+        page = fetch(params(start))
         issues = _issues(page)
         yield issues
         start += len(issues)
         total = page.get("total")
-        if not issues or (isinstance(total, int) and start >= total):
-            return
-        if not isinstance(total, int) and len(issues) < int(page.get("maxResults") or page_size):
-            return
+
+
+def _server_done(page: dict, issues: list, start: int, total, page_size: int) -> bool:
+    if not issues or (isinstance(total, int) and start >= total):
+        return True
+    return not isinstance(total, int) and len(issues) < int(page.get("maxResults") or page_size)
