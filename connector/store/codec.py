@@ -31,16 +31,24 @@ def load_tuple(value: str | None) -> tuple[str, ...]:
     return tuple(json.loads(value)) if value and value != "[]" else ()
 
 
+def clean_text(value: str | None) -> str | None:
+    """Tracker text is untrusted: PostgreSQL text cannot hold NUL, and one such title must not fail
+    every pull of its tracker forever, so NUL becomes U+FFFD on both engines."""
+    if value is None or "\x00" not in value:
+        return value
+    return value.replace("\x00", "\ufffd")
+
+
 def item_row(item: WorkItem) -> dict[str, Any]:
     """The items/item_versions columns for one WorkItem (without bookkeeping columns)."""
     row = {
-        "tracker": item.tracker, "item_id": item.id, "key": item.key, "container": item.container,
-        "url": item.url, "title": item.title, "type": item.type, "status": str(item.status),
-        "raw_status": item.raw_status, "created": as_utc(item.created), "updated": as_utc(item.updated),
+        "tracker": item.tracker, "item_id": item.id, "key": clean_text(item.key),
+        "container": clean_text(item.container), "url": clean_text(item.url), "title": clean_text(item.title),
+        "type": clean_text(item.type), "status": str(item.status), "raw_status": clean_text(item.raw_status), "created": as_utc(item.created), "updated": as_utc(item.updated),
         "resolved": as_utc(item.resolved) if item.resolved else None,
         "assignees": dump_list(item.assignees), "labels": dump_list(item.labels),
-        "milestones": dump_list(item.milestones), "sprint": item.sprint, "epic": item.epic,
-        "parent": item.parent, "due": item.due,
+        "milestones": dump_list(item.milestones), "sprint": clean_text(item.sprint), "epic": clean_text(item.epic),
+        "parent": clean_text(item.parent), "due": item.due,
         "estimate": float(item.estimate) if item.estimate is not None else None,
         "links": dump_list(item.links), "is_pull_request": bool(item.is_pull_request),
         "presence": str(item.presence),
