@@ -107,8 +107,9 @@ def history_rows(old: Mapping[str, Any] | None, new: Mapping[str, Any],
 
 def milestone_row(milestone: Milestone, observed_at: datetime) -> dict[str, Any]:
     return {"tracker": milestone.tracker, "milestone_id": milestone.id, "kind": milestone.kind,
-            "name": milestone.name, "container": milestone.container, "state": milestone.state,
-            "due": milestone.due, "start": milestone.start, "url": milestone.url, "last_seen": observed_at}
+            "name": clean_text(milestone.name), "container": clean_text(milestone.container),
+            "state": clean_text(milestone.state), "due": milestone.due, "start": milestone.start,
+            "url": clean_text(milestone.url), "last_seen": observed_at}
 
 
 def milestone_from_row(row: Mapping[str, Any]) -> Milestone:

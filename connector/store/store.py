@@ -19,7 +19,7 @@ from connector.adapters.base import LabelChange, PullResult
 from connector.errors import LeaseHeld
 from connector.model import Cursor, Milestone, Plan, Presence, WorkItem
 from connector.store import bulk, engine, history, lease
-from connector.store.codec import dump_list, item_from_row, load_tuple, milestone_from_row
+from connector.store.codec import clean_text, dump_list, item_from_row, load_tuple, milestone_from_row
 from connector.store.pulls import SaveSummary, apply_row_changes, load_cursors, save_pull
 from connector.store.records import JOURNAL_NEXT, RUN_OUTCOMES, ItemChange, JournalEntry
 from connector.store.tables import (
@@ -324,6 +324,8 @@ class Store:
             held.release()
 
     def _scrub(self, text: str) -> str:
+        """Error text kept in the store: no store password, no NUL (PostgreSQL text refuses it)."""
+        text = clean_text(text) or ""
         return text.replace(self._secret, "***") if self._secret else text
 
 

@@ -47,12 +47,12 @@ def test_journal_transitions(store):
     store.journal_mark(ids[0], "sent")
     store.journal_mark(ids[0], "confirmed")
     store.journal_mark(ids[1], "sent")
-    store.journal_mark(ids[2], "failed", error="tracker 'jira': 403")
+    store.journal_mark(ids[2], "failed", error="tracker 'jira': 403\x00")  # NUL from a vendor body
     unfinished = store.journal_unfinished()
     assert [(e.id, e.state) for e in unfinished] == [(ids[1], "sent")]
     assert store.journal_unfinished("github") == []
     entries = {e.id: e for e in store.journal()}
-    assert entries[ids[2]].error == "tracker 'jira': 403" and entries[ids[2]].state == "failed"
+    assert entries[ids[2]].error == "tracker 'jira': 403\ufffd" and entries[ids[2]].state == "failed"
     assert entries[ids[0]].created.tzinfo == UTC
     store.journal_mark(ids[1], "sent")  # a resumed apply re-sends
     store.journal_mark(ids[1], "superseded")
