@@ -11,7 +11,7 @@ import socket
 import time
 import uuid
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from connector import clock
@@ -286,11 +286,16 @@ def _apply(settings, declared, store, run_id, names, *, force: bool, summary: Ru
 
     # Entries a crashed run left planned or sent were settled by the pull that just ran: the tracker's
     # labels now say whether they landed, and the fresh diff below contains exactly what is still missing.
-    for entry in store.journal_unfinished():
+    interrupted = store.journal_unfinished()
+    for entry in interrupted:
         store.journal_mark(entry.id, "superseded")
     reconciliation = _reconcile(settings, declared, store)
     change_plan = plan_changes(reconciliation, settings.labels.prefix)
-    check_safety(change_plan, max_share=settings.apply.max_change_share, force=force)
+    # Changes an interrupted apply had already planned passed its safety check; finishing them is not
+    # a new mass change (else a crash during a first apply would make every later run refuse).
+    approved = {(e.change.tracker, e.change.item_id, e.change.add, e.change.remove) for e in interrupted}
+    unapproved = tuple(c for c in change_plan.changes if (c.tracker, c.item_id, c.add, c.remove) not in approved)
+    check_safety(replace(change_plan, changes=unapproved), max_share=settings.apply.max_change_share, force=force)
     summary.changes = len(change_plan.changes)
     by_tracker = change_plan.by_tracker()
     for name in names:
