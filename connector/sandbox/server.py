@@ -93,6 +93,8 @@ class App:
             resp = Resp(status_rule.status, status_rule.body_bytes(), dict(status_rule.headers))
             if status_rule.body is not None and not isinstance(status_rule.body, str | bytes):
                 resp.headers.setdefault("Content-Type", "application/json; charset=utf-8")
+            elif status_rule.body:  # proxies and Jira's auth filter answer with HTML/plain text
+                resp.headers.setdefault("Content-Type", "text/html;charset=UTF-8")
         elif not flavour:
             resp = json_resp({"message": "Not Found"}, 404)
         elif not _auth_ok(flavour, request.headers.get("Authorization", "")):
@@ -133,6 +135,8 @@ class App:
         spend = resp.status not in (304, 401) and name != "github.rate_limit" and \
             not (resp.status == 403 and "rate limit" in resp.body.decode("utf-8", "replace"))
         budget = sb.gh_budget(auth, spend=spend)
+        if resp.headers.get("Content-Type", "").startswith("application/json"):
+            resp.headers["Content-Type"] = "application/json; charset=utf-8"  # GitHub's spelling
         resp.headers.update({
             "X-RateLimit-Limit": str(budget["limit"]), "X-RateLimit-Remaining": str(budget["remaining"]),
             "X-RateLimit-Reset": str(budget["reset"]), "X-RateLimit-Used": str(budget["used"]),
