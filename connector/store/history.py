@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, or_, select
 
 from connector.model import Presence, Status, WorkItem
 from connector.store.codec import item_from_row
@@ -37,16 +37,14 @@ def changes(conn: Connection, since: datetime, until: datetime) -> list[ItemChan
 def done_events(conn: Connection, since: datetime | None) -> list[tuple[str, str, datetime]]:
     """(tracker, item_id, resolved_at) each time an item's stored status turned done, oldest first.
 
-    An item first seen already done counts too (with its tracker resolution time), so throughput since
-    the plan's start is known from the first sync. resolved_at is the tracker's resolution timestamp,
-    or the item's `updated` where the tracker gave none.
+    An item first seen already done counts too (its first-sighting status row), so throughput since
+    the plan's start is known from the first sync. resolved_at is the tracker's resolution timestamp
+    in the version that status change opened, or the item's `updated` where the tracker gave none.
     """
-    v = item_versions.c
-    previous = func.lag(v.status).over(partition_by=(v.tracker, v.item_id), order_by=v.id).label("previous")
-    versions = select(v.tracker, v.item_id, v.status, v.resolved, v.updated, previous).subquery()
-    done = str(Status.DONE)
-    query = select(versions).where(versions.c.status == done,
-                                   or_(versions.c.previous.is_(None), versions.c.previous != done))
+    h, v = item_history.c, item_versions.c
+    query = (select(h.tracker, h.item_id, v.resolved, v.updated)
+             .join(item_versions, (v.tracker == h.tracker) & (v.item_id == h.item_id) & (v.valid_from == h.observed_at))
+             .where(h.field == "status", h.new == str(Status.DONE)))
     events: set[tuple[str, str, datetime]] = set()
     for r in conn.execute(query):
         at = as_utc(r.resolved or r.updated)

@@ -112,7 +112,10 @@ class ItemVersion(ItemFields, table=True):
 
 class ItemHistory(SQLModel, table=True):
     __tablename__ = "item_history"
-    __table_args__ = (Index("ix_item_history_item", "tracker", "item_id"),)
+    __table_args__ = (
+        Index("ix_item_history_item", "tracker", "item_id"),
+        Index("ix_item_history_field_new", "field", "new"),  # migration 0003: done_events
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tracker: str = Field(sa_type=String)
