@@ -28,11 +28,11 @@ def workspace(tmp_path, sandbox_factory):
 
 @pytest.fixture
 def reference_labels(tmp_path_factory, sandbox_factory):
-    """The owned labels one fault-free `plansync run` leaves on a fresh sandbox (computed once per process)."""
+    """The owned labels one fault-free `plansync apply` leaves on a fresh sandbox (computed once per process)."""
     if "labels" not in _reference:
         sb = sandbox_factory(seed=SEED, scale=SCALE)
         ws = make_workspace(tmp_path_factory.mktemp("reference"), sb)
-        result = ws.main("run")
+        result = ws.main("apply")
         assert result.code == 0, str(result)
         _reference["labels"] = owned_labels(sb)
         assert _reference["labels"], "the reference run labelled nothing: the suite would prove nothing"
