@@ -126,11 +126,18 @@ def field_value(st: State, i: JiraIssue, name: str, base: str, v: str, flavour: 
     if name == "status":
         return status(i.status, base)
     if name == "issuetype":
-        tid = ISSUE_TYPES[i.issuetype]
-        return {"self": f"{base}/rest/api/2/issuetype/{tid}", "id": tid, "name": i.issuetype,
-                "description": "", "iconUrl": f"{base}/images/icons/{i.issuetype.lower()}.svg",
-                "subtask": False, "avatarId": 10300 + int(tid) % 100,
-                "hierarchyLevel": 1 if i.issuetype == "Epic" else 0}
+        return _memo(("type", i.issuetype, base), lambda: _issuetype(i.issuetype, base))
+    return _field_rest(st, i, name, base, v, flavour)
+
+
+def _issuetype(itype: str, base: str) -> dict:
+    tid = ISSUE_TYPES[itype]
+    return {"self": f"{base}/rest/api/2/issuetype/{tid}", "id": tid, "name": itype,
+            "description": "", "iconUrl": f"{base}/images/icons/{itype.lower()}.svg",
+            "subtask": False, "avatarId": 10300 + int(tid) % 100, "hierarchyLevel": 1 if itype == "Epic" else 0}
+
+
+def _field_rest(st: State, i: JiraIssue, name: str, base: str, v: str, flavour: str):
     if name == "project":
         return project(st, i.project, base)
     if name in ("assignee", "reporter", "creator"):
@@ -149,7 +156,7 @@ def field_value(st: State, i: JiraIssue, name: str, base: str, v: str, flavour: 
     if name == "labels":
         return list(i.labels)
     if name == "fixVersions":
-        return [version(st, x, base) for x in i.fix_versions]
+        return [_memo(("version", id(st), x, base), lambda x=x: version(st, x, base)) for x in i.fix_versions]
     if name in ("versions", "components", "issuelinks", "subtasks"):
         return []
     if name == "duedate":
@@ -167,7 +174,7 @@ def field_value(st: State, i: JiraIssue, name: str, base: str, v: str, flavour: 
                 "fields": {"summary": p.summary, "status": status(p.status, base),
                            "issuetype": field_value(st, p, "issuetype", base, v, flavour)}}
     if name == SPRINT_FIELD:
-        return [sprint(st, s, base) for s in i.sprints] or None
+        return [_memo(("sprint", id(st), s, base), lambda s=s: sprint(st, s, base)) for s in i.sprints] or None
     if name == EPIC_LINK_FIELD:
         return st.jira_issues[i.parent].key if i.parent is not None else None
     if name in POINTS_FIELD.values():

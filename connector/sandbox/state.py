@@ -27,7 +27,11 @@ def parse_instant(value: datetime | str | float | int) -> float:
 def jira_time(ts: float, tz=None) -> str:
     """Jira's wire format, e.g. 2026-11-20T14:03:11.123+0000, in `tz` (the viewing user's zone) or UTC."""
     dt = datetime.fromtimestamp(ts, tz or UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}" + dt.strftime("%z")
+    off = int(dt.utcoffset().total_seconds()) // 60
+    sign, off = ("+", off) if off >= 0 else ("-", -off)
+    # formatted by hand: strftime twice per timestamp was a visible share of a 100-issue page
+    return (f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}."
+            f"{dt.microsecond // 1000:03d}{sign}{off // 60:02d}{off % 60:02d}")
 
 
 def gh_time(ts: float | None) -> str | None:

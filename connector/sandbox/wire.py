@@ -20,7 +20,7 @@ class Resp:
 def json_resp(obj, status: int = 200, headers: dict | None = None, endpoint: str = "") -> Resp:
     h = {"Content-Type": "application/json;charset=UTF-8"}
     h.update(headers or {})
-    return Resp(status, json.dumps(obj, separators=(",", ":")).encode(), h, endpoint)
+    return Resp(status, json.dumps(obj, separators=(",", ":"), check_circular=False).encode(), h, endpoint)
 
 
 @dataclass
