@@ -234,6 +234,12 @@ def _reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, froz
     health_of = {s.key: s.health for s in statuses}
 
     desired, label_reasons = _desired_labels(in_scope, membership, unplanned_set, overdue, statuses, prefix)
+    # An item that left every scope (re-planned, moved to another project) still carries the labels we
+    # gave it; they are ours, so take them back rather than leave a stale "at-risk" behind forever.
+    left_scope = {uid: item for uid, item in present.items()
+                  if uid not in desired and item.labels and item.owned_labels(prefix)}
+    for uid in left_scope:
+        desired[uid], label_reasons[uid] = frozenset(), ("in no milestone or watch scope any more",)
 
     findings = item_findings(in_scope, membership, unplanned_set, overdue, plan, now=now, stale_days=stale_days)
     findings += milestone_date_drift(plan, milestones)
@@ -244,7 +250,8 @@ def _reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, froz
               len(findings))
     return Reconciliation(as_of=now, milestones=tuple(statuses), findings=sort_findings(findings, plan, present),
                           membership=membership, unplanned=frozenset(unplanned_set), desired_labels=desired,
-                          items=in_scope, label_reasons=label_reasons, today=today, throughput=throughput.daily)
+                          items={**in_scope, **left_scope} if left_scope else in_scope,
+                          label_reasons=label_reasons, today=today, throughput=throughput.daily)
 
 
 def _overdue(in_scope: Mapping[Uid, WorkItem], membership: Mapping[Uid, tuple[str, ...]], unplanned: set[Uid],

@@ -292,3 +292,22 @@ def test_naive_now_is_refused():
 
     with pytest.raises(ValueError, match="timezone-aware"):
         run(plan(), [jira(1)], now=NOW.replace(tzinfo=None))
+
+
+def test_an_item_that_left_every_scope_loses_the_owned_labels_we_gave_it():
+    from datetime import UTC, date, datetime
+
+    from connector.changes import plan_changes
+    from connector.model import Plan, PlanHeader, PlanMilestone, Scope, Status, WorkItem
+    from connector.reconcile import reconcile
+
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    plan = Plan(plan=PlanHeader(name="p"), milestones=(PlanMilestone(
+        key="beta", title="Beta", due=date(2026, 12, 1),
+        scope=(Scope(tracker="gh", repo="acme/web", milestone="Beta"),)),))
+    moved = WorkItem(tracker="gh", id="1", key="acme/web#1", container="acme/web", url="https://x/1", title="t",
+                     type="issue", status=Status.TODO, raw_status="open", created=now, updated=now,
+                     labels=("plan:at-risk", "customer"), milestones=("GA",))
+    rec = reconcile(plan, [moved], {}, [], [], now=now, prefix="plan:")
+    changes = plan_changes(rec, "plan:").changes
+    assert [(c.key, c.add, c.remove) for c in changes] == [("acme/web#1", frozenset(), frozenset({"plan:at-risk"}))]

@@ -48,6 +48,9 @@ def _default_reconciler() -> Callable:
     return reconcile
 
 
+MILESTONE_NOTE_KINDS = ("milestone-date-drift", "dependency-risk")
+
+
 def build_report(store, plan: Plan, settings: Settings, *, week: str | None = None,
                  as_of: datetime | None = None, now: datetime | None = None,
                  reconciler: Callable | None = None) -> Report:
@@ -120,7 +123,9 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
             health=str(getattr(status.health, "value", status.health)) if status else "on-track",
             reasons=tuple(status.reasons) if status else (),
             progress=_progress(status), forecast=_forecast(status), burnup=charts[pm.key],
-            at_risk=at_risk, overdue=overdue, start=first_day))
+            at_risk=at_risk, overdue=overdue, start=first_day,
+            notes=tuple(f.message for f in end_rec.findings
+                        if f.item is None and f.milestone == pm.key and f.kind in MILESTONE_NOTE_KINDS)))
 
     changes = sections.week_changes(start_membership, end_rec.membership, ref, history, period_start, instant,
                                     changed)

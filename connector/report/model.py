@@ -72,6 +72,7 @@ class MilestoneSection:
     at_risk: tuple[ItemRef, ...]  # blocked, stale, due after the milestone, dependency risk
     overdue: tuple[ItemRef, ...]
     start: date | None = None
+    notes: tuple[str, ...] = ()  # milestone-level findings: date drift against the tracker, dependency risk
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,17 @@ def test_closed_as_not_planned_is_dropped_never_done(scenario):
     assert milestone["progress"]["dropped"] == 1 and milestone["progress"]["done"] == 0
 
 
+def test_dependency_on_an_off_track_milestone_is_reported(scenario):
+    milestone = next(m for m in scenario["report"]["milestones"] if m["key"] == "drift-ms")
+    assert any("depends on late-ms" in note and "off-track" in note for note in milestone["notes"])
+
+
+def test_milestone_date_drift_against_the_tracker_is_reported(scenario):
+    # no scope here names a tracker milestone, so no drift note is invented
+    assert all("due" not in note or "depends" in note
+               for m in scenario["report"]["milestones"] for note in m["notes"])
+
+
 def test_plan_after_apply_shows_no_changes(scenario):
     proc = scenario["ws"].cli("plan", "--detailed-exitcode")
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -124,8 +124,10 @@ def test_desired_labels_are_inside_the_prefix_and_only_on_open_issues(case):
         assert all(label.startswith(prefix) for label in desired)
         if item.is_pull_request or not item.status.is_open:
             assert desired == frozenset()
-        else:
+        elif uid in rec.membership or uid in rec.unplanned:
             assert len(desired - {f"{prefix}overdue"}) == 1  # exactly one health or unplanned label
+        else:  # left every scope: whatever owned labels it carries are taken back
+            assert desired == frozenset() and item.owned_labels(prefix)
     assert set(rec.membership) <= set(rec.desired_labels)
     assert rec.unplanned <= set(rec.desired_labels)
     assert not any(rec.items[uid].is_pull_request for uid in rec.membership)
