@@ -112,3 +112,15 @@ def test_milestones_and_comments(sandbox, gh):
     made = gh.post(url, json={"body": "hi"})
     assert made.status_code == 201
     assert [c["body"] for c in gh.get(url).json()] == ["hi"]
+
+
+def test_list_etag_304_and_change_invalidates(sandbox, gh):
+    url = sandbox.github_url + REPO + "/issues"
+    first = gh.get(url, params={"state": "all", "per_page": 100})
+    again = gh.get(url, params={"state": "all", "per_page": 100}, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["X-RateLimit-Used"] == first.headers["X-RateLimit-Used"]
+    sandbox.clock.advance(minutes=5)
+    sandbox.update_github_issue("acme/checkout-web", 8, labels=["bug"])
+    fresh = gh.get(url, params={"state": "all", "per_page": 100}, headers={"If-None-Match": first.headers["ETag"]})
+    assert fresh.status_code == 200 and fresh.headers["ETag"] != first.headers["ETag"]
+    assert sandbox.count(status=304) == 1

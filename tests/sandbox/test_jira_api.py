@@ -132,3 +132,23 @@ def test_times_are_rendered_in_the_users_zone_with_a_numeric_offset(sandbox_fact
     assert updated.endswith("-0800")
     parsed = datetime.strptime(updated, "%Y-%m-%dT%H:%M:%S.%f%z")
     assert abs(parsed.timestamp() - sb.jira_issue("CHK-2").updated) < 0.001
+
+
+def test_server_issues_use_epic_link_and_cloud_issues_use_parent(sandbox, jira):
+    child = next(i for i in sandbox.state.live_jira() if i.parent is not None)
+    epic = sandbox.state.jira_issues[child.parent].key
+    server = jira.get(sandbox.jira_server_url + f"/rest/api/2/issue/{child.key}").json()["fields"]
+    cloud = jira.get(sandbox.jira_url + f"/rest/api/3/issue/{child.key}").json()["fields"]
+    assert server["customfield_10014"] == epic and "parent" not in server
+    assert cloud["parent"]["key"] == epic and "customfield_10014" not in cloud
+    assert isinstance(server["description"], str) and cloud["description"]["type"] == "doc"
+
+
+def test_request_log_records_in_process(sandbox, jira):
+    jira.get(sandbox.jira_url + "/rest/api/3/issue/CHK-1")
+    jira.get(sandbox.jira_url + "/rest/api/3/issue/NOPE-1")
+    first, second = sandbox.log[-2:]
+    assert (first.method, first.path, first.status, first.flavour, first.endpoint_name) == (
+        "GET", "/jira/rest/api/3/issue/CHK-1", 200, "cloud", "jira.issue_get")
+    assert second.status == 404 and first.at == sandbox.clock.ts()
+    assert sandbox.count(endpoint="jira.issue_get", status=404) == 1
