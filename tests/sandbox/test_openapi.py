@@ -160,3 +160,10 @@ def test_jira_remote_links_are_a_list_of_described_links(jira_platform_spec, san
     assert resp.status_code == 200 and resp.json()
     for link in resp.json():
         validate_schema(jira_platform_spec, "RemoteIssueLink", link)
+
+
+def test_github_not_modified_matches_the_description(github_spec, sandbox, gh):
+    url = sandbox.github_url + "/repos/acme/checkout-web/issues/3"
+    resp = gh.get(url, headers={"If-None-Match": gh.get(url).headers["ETag"]})
+    assert resp.status_code == 304
+    validate(github_spec, GITHUB_SERVER, resp, "/github")
