@@ -210,3 +210,74 @@ def record(fault: str, outcome: str, lost: int = 0) -> None:
     if path:
         with open(path, "a") as fh:
             fh.write(json.dumps({"fault": fault, "outcome": outcome, "lost": lost}) + "\n")
+
+
+class TcpProxy:
+    """A loopback TCP proxy (threads + sockets) in front of a server; `cut()` drops every open
+    connection at once, as a database restart would, and keeps accepting new ones."""
+
+    def __init__(self, target: tuple[str, int]):
+        import socket
+        import threading
+
+        self.target = target
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._open: set = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        self.cuts = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, source, sink) -> None:
+        try:
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            self._close(source)
+            self._close(sink)
+
+    def _close(self, sock) -> None:
+        import socket
+
+        with self._lock:
+            self._open.discard(sock)
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
+    def cut(self) -> int:
+        with self._lock:
+            victims = list(self._open)
+        for sock in victims:
+            self._close(sock)
+        self.cuts += 1
+        return len(victims)
+
+    def close(self) -> None:
+        self._closed = True
+        self._listener.close()
+        self.cut()
