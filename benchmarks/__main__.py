@@ -21,6 +21,9 @@ from benchmarks.bench_sync import CASES, SLOW_ONLY, bench, bench_reconcile
 
 RESULTS = Path(__file__).resolve().parent / "results"
 log = logging.getLogger("benchmarks")
+LEGEND = ("r/304/w = reads / 304 Not Modified / writes as the sandbox counted them; minimum = ceil(N/100) list "
+          "requests per Jira scope or GitHub repo; wall s = the case's work in a fresh process (imports excluded); "
+          "peak MiB = that process's peak RSS.")
 
 
 def _ints(text: str) -> list[int]:
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     table = render_table(rows)
     print(f"plansync benchmark: Jira {args.flavour} + GitHub sandbox on loopback, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, {time.perf_counter() - started:.0f} s in all")
-    print("r/304/w = reads / 304 Not Modified / writes; minimum = ceil(N/100) list requests per scope or repo")
+    print(LEGEND)
     print(table)
     meta = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "cores": os.cpu_count(),
             "python": platform.python_version(), "machine": platform.machine(), "flavour": args.flavour,
@@ -70,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": round(time.perf_counter() - started, 1)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"meta": meta, "rows": [r.as_dict() for r in rows]}, indent=2))
-    args.out.with_suffix(".md").write_text(render_table(rows, markdown=True) + "\n")
+    args.out.with_suffix(".md").write_text(
+        f"Run {meta['when']} on {meta['cores']} cores ({meta['machine']}), Python {meta['python']}, Jira "
+        f"{args.flavour}, `python -m benchmarks {' '.join(meta['argv'])}`, {meta['seconds']:.0f} s in all.\n\n"
+        + LEGEND + "\n\n" + render_table(rows, markdown=True) + "\n")
     log.info("results: %s", args.out)
     return 1 if any(r.exit_code for r in rows) else 0
 
