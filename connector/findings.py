@@ -1,6 +1,6 @@
 """Findings: the per-item and per-milestone facts a reconciliation reports (pure).
 
-Each rule is stated exactly in docs/rules.md ("Findings"); the wording of messages is for humans.
+Each rule is stated exactly in README.md ("How plansync decides") ("Findings"); the wording of messages is for humans.
 """
 
 from __future__ import annotations

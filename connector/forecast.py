@@ -1,6 +1,6 @@
 """Throughput-based completion forecasts for plan milestones (pure; numpy for the Monte Carlo).
 
-Counts items, not points. The exact rules are in docs/rules.md ("Forecast").
+Counts items, not points. The exact rules are in README.md ("How plansync decides") ("Forecast").
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class Forecast:
     remaining: int  # the milestone's own open items
     throughput_per_day: float  # mean items finished as done per day across the plan
     samples: int  # observed days the throughput was measured over
-    backlog: int = 0  # open items queued up to and including this milestone (see docs/rules.md)
+    backlog: int = 0  # open items queued up to and including this milestone (see README.md ("How plansync decides"))
     beyond_horizon: bool = False  # the forecast hit the ten-year horizon; p50/p85 are that horizon
 
 

@@ -1,6 +1,6 @@
 """Reconcile the declared plan with observed items: membership, progress, forecast, health, findings, labels.
 
-Pure: no I/O, no store, no HTTP. The rules are stated exactly in docs/rules.md.
+Pure: no I/O, no store, no HTTP. The rules are stated exactly in README.md ("How plansync decides").
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, froze
               milestones: Iterable[Milestone], done_events: Iterable[tuple[str, str, datetime]], *,
               now: datetime, prefix: str = "plan:", stale_days: int = 14, forecast_runs: int = 2000,
               seed: int = 0) -> Reconciliation:
-    """Evaluate the plan against the observed items; see docs/rules.md for every rule."""
+    """Evaluate the plan against the observed items; see README.md ("How plansync decides") for every rule."""
     if now.tzinfo is None:
         raise ValueError("reconcile needs a timezone-aware `now` (UTC inside the program)")
     with paused_gc():

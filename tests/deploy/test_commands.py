@@ -94,10 +94,10 @@ def test_every_deploy_file_is_checked_by_some_test():
 def test_the_deploy_docs_name_real_files_and_real_commands(monkeypatch):
     import re
 
-    docs = (REPO / "docs" / "deploy.md").read_text()
+    docs = (REPO / "README.md").read_text()  # the deployment sections live in the README
     for path in set(re.findall(r"\bdeploy/[\w./-]+\w", docs)):
         if "{" not in path:
-            assert (REPO / path).exists(), f"docs/deploy.md names {path}, which does not exist"
+            assert (REPO / path).exists(), f"README.md names {path}, which does not exist"
     documented = re.findall(r"`(plansync (?:--[\w-]+ \S+ )*(?:run|sync|apply|report|plan|validate|doctor)\b[^`]*)`", docs)
     assert len(documented) >= 3
     for text in documented:
