@@ -124,6 +124,14 @@ def sandbox_serve(port: Annotated[int, typer.Option("--port")] = 8700,
     serve(port=port, seed=seed, scale=scale)
 
 
+def one_line(text: str) -> str:
+    """Untrusted text (a key from a user's file, a tracker's message) escaped to one printable line:
+    control characters and line or paragraph separators would split it or drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every user-caused error is one line on stderr and a documented exit code.
 
@@ -132,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="plansync")
     except PlansyncError as exc:
-        print(f"plansync: error: {redact(str(exc))}", file=sys.stderr)
+        print(f"plansync: error: {one_line(redact(str(exc)))}", file=sys.stderr)
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:
         print("plansync: interrupted", file=sys.stderr)
