@@ -216,11 +216,11 @@ class TcpProxy:
     """A loopback TCP proxy (threads + sockets) in front of a server; `cut()` drops every open
     connection at once, as a database restart would, and keeps accepting new ones."""
 
-    def __init__(self, target: tuple[str, int]):
+    def __init__(self, target: tuple[str, int], tls=None):
         import socket
         import threading
 
-        self.target = target
+        self.target, self.tls = target, tls  # tls: an ssl.SSLContext to terminate TLS on the client side
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._open: set = set()
@@ -230,7 +230,6 @@ class TcpProxy:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
-        import socket
         import threading
 
         while not self._closed:
@@ -238,15 +237,23 @@ class TcpProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            try:
-                upstream = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._open.update((client, upstream))
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            threading.Thread(target=self._connect, args=(client,), daemon=True).start()
+
+    def _connect(self, client) -> None:
+        import socket
+        import threading
+
+        try:
+            if self.tls is not None:
+                client = self.tls.wrap_socket(client, server_side=True)
+            upstream = socket.create_connection(self.target)
+        except OSError:  # a client refusing our certificate ends here (ssl.SSLError is an OSError)
+            client.close()
+            return
+        with self._lock:
+            self._open.update((client, upstream))
+        for a, b in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
     def _pipe(self, source, sink) -> None:
         try:
