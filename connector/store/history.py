@@ -41,13 +41,21 @@ def done_events(conn: Connection, since: datetime | None) -> list[tuple[str, str
     the plan's start is known from the first sync. resolved_at is the tracker's resolution timestamp
     in the version that status change opened, or the item's `updated` where the tracker gave none.
     """
+    # Two linear queries joined here: a SQL join on valid_from = observed_at lets planners pick the
+    # valid_from index, where one sync's thousands of versions share a single instant (quadratic).
     h, v = item_history.c, item_versions.c
-    query = (select(h.tracker, h.item_id, v.resolved, v.updated)
-             .join(item_versions, (v.tracker == h.tracker) & (v.item_id == h.item_id) & (v.valid_from == h.observed_at))
-             .where(h.field == "status", h.new == str(Status.DONE)))
+    became_done = conn.execute(select(h.tracker, h.item_id, h.observed_at)
+                               .where(h.field == "status", h.new == str(Status.DONE))).all()
+    if not became_done:
+        return []
+    done_versions = {(r.tracker, r.item_id, r.valid_from): r.resolved or r.updated for r in conn.execute(
+        select(v.tracker, v.item_id, v.valid_from, v.resolved, v.updated).where(v.status == str(Status.DONE)))}
     events: set[tuple[str, str, datetime]] = set()
-    for r in conn.execute(query):
-        at = as_utc(r.resolved or r.updated)
+    for r in became_done:
+        at = done_versions.get((r.tracker, r.item_id, r.observed_at))
+        if at is None:
+            continue  # its version was superseded within the same instant
+        at = as_utc(at)
         if since is None or at >= since:
             events.add((r.tracker, r.item_id, at))
     return sorted(events, key=lambda e: (e[2], e[0], e[1]))
