@@ -12,7 +12,9 @@ from urllib.parse import quote, urlsplit
 # Backslash-escapable Markdown punctuation (CommonMark allows escaping any ASCII punctuation).
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()#|!~])")
 # C0 controls, DEL, line/paragraph separators and bidi overrides (which can make text read backwards)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+# the same minus tab and newlines, which HTML renders as plain whitespace: used by the HTML renderer
+HTML_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 _MAX_CELL = 300  # a title longer than this is truncated: a table cell is for reading, not archiving
 
 

@@ -14,7 +14,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from connector.report.charts import burnup_svg, svg_for_inline
-from connector.report.escape import safe_url
+from connector.report.escape import HTML_CONTROL, safe_url
 from connector.report.model import CHANGE_KINDS, CHANGE_TITLES, ItemRef, Report
 
 LIST_LIMIT = 500  # rows per list; the JSON has every row
@@ -41,11 +41,20 @@ def _num(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _inert(value):
+    """Every plain string an expression prints loses control characters and bidi overrides first:
+    autoescape makes `<` harmless but passes ESC, NUL and RLO through (invalid HTML, terminal escapes
+    for whoever views the file as text). Our own `Markup` (charts, links) is left as built."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return HTML_CONTROL.sub(" ", value)
+    return value
+
+
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("connector.report", "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
-                             undefined=jinja2.StrictUndefined)
+                             undefined=jinja2.StrictUndefined, finalize=_inert)
     env.filters.update(dt=_dt, d=_d, hours=_hours, num=_num)
     return env
 
@@ -54,8 +63,8 @@ def link(ref: ItemRef) -> Markup:
     """The item's key linking into its tracker (http(s) only; anything else is plain text)."""
     url = safe_url(ref.url)
     if url is None:
-        return escape(ref.key)
-    return Markup('<a href="{}" rel="noopener noreferrer">{}</a>').format(url, ref.key)
+        return escape(_inert(ref.key))
+    return Markup('<a href="{}" rel="noopener noreferrer">{}</a>').format(url, _inert(ref.key))
 
 
 def chart_svgs(report: Report) -> dict[str, str]:
