@@ -25,9 +25,9 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    url = os.environ.get("PLANSYNC_STORE_URL") or config.get_main_option("sqlalchemy.url")
+    url = os.environ.get("PLANSYNC_STORE__URL") or config.get_main_option("sqlalchemy.url")
     if not url:
-        raise SystemExit("set PLANSYNC_STORE_URL to the store URL")
+        raise SystemExit("set PLANSYNC_STORE__URL to the store URL (as config.toml [store] url)")
     engine = create_engine(url)
     with engine.begin() as conn:
         _run(conn)
