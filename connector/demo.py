@@ -127,6 +127,16 @@ def write_plan(folder: Path, org: dict) -> Path:
     return path
 
 
+def _replan(plan: Path) -> None:
+    """The team pushes GA back a week: the report lists it under plan changes."""
+    lines = plan.read_text().splitlines()
+    at = lines.index('key = "ga"')
+    due = next(i for i in range(at, len(lines)) if lines[i].startswith("due = "))
+    moved = date.fromisoformat(lines[due].removeprefix("due = ")) + timedelta(days=7)
+    lines[due] = f"due = {moved}"
+    plan.write_text("\n".join(lines) + "\n")
+
+
 @contextlib.contextmanager
 def _env(values: dict[str, str]):
     saved = {k: os.environ.get(k) for k in values}
@@ -168,6 +178,7 @@ def run_demo(folder: Path, *, scale: int = 1500, seed: int = 7) -> int:
             print(f"run 1    {sandbox.clock.now():%Y-%m-%d} (a week ago)")
             first = runner.run(config, plan)
         sandbox.simulate(days=7)  # a week of work happens in both trackers
+        _replan(plan)  # and the team moves a date in its plan, as teams do
         with _env({**sandbox_tokens(), "PLANSYNC_NOW": sandbox.clock.now().isoformat()}):
             print(f"run 2    {sandbox.clock.now():%Y-%m-%d} (today)")
             second = runner.run(config, plan)
