@@ -15,8 +15,15 @@ from pathlib import Path
 
 
 def _peak_rss_mib() -> float:
-    # ru_maxrss is KiB on Linux (bytes on macOS)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """This process's own peak: Linux VmHWM belongs to the address space exec created, whereas ru_maxrss
+    survives exec and would report the benchmark parent (sandbox and all) as of the fork."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
