@@ -1,11 +1,14 @@
-"""Faults while applying: label writes failing after some succeeded, and SIGKILL at seeded points of a
-real `plansync apply` process. The next run converges to exactly the fault-free labels, writing none twice.
+"""Faults while applying: label writes failing after some succeeded, SIGKILL at seeded crash points of a
+real `plansync apply` process, and SIGKILL of a whole `plansync run` at a seeded request. The next run
+converges to exactly the fault-free labels, writing none twice.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import signal
+import time
 
 import pytest
 
@@ -88,3 +91,35 @@ def test_sigkill_mid_apply_then_apply_converges_without_duplicate_writes(seed, w
 @pytest.mark.parametrize("seed", SOAK_SEEDS)
 def test_sigkill_mid_apply_soak(seed, workspace, reference_labels):
     _crash_case(seed, workspace, reference_labels)
+
+
+def _kill_at_request(seed: int, workspace, reference_labels) -> None:
+    """SIGKILL a whole `plansync run` from outside when the sandbox has served its k-th request: during
+    the pull, between the trackers, mid-apply, or while the report is written."""
+    k = random.Random(seed).randint(1, 50)
+    ws = workspace()
+    proc = ws.popen("run")
+    while proc.poll() is None and len(ws.sandbox.log) < k:
+        time.sleep(0.002)
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, f"the run ended before request {k}: exit {proc.returncode}\n{err}"
+    landed = owned_labels(ws.sandbox)
+    assert all(reference_labels.get(key) == labels for key, labels in landed.items())
+
+    again = ws.main("run")
+    assert again.code == 0, f"the run after a SIGKILL at request {k} failed\n{again}"
+    _converged(ws, reference_labels)
+    record("SIGKILL of `run` at a random request", f"killed at request {k}; next run converged", 0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sigkill_of_a_run_at_a_random_request_then_run_converges(seed, workspace, reference_labels):
+    _kill_at_request(seed, workspace, reference_labels)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(200, 240))
+def test_sigkill_of_a_run_at_a_random_request_soak(seed, workspace, reference_labels):
+    _kill_at_request(seed, workspace, reference_labels)
