@@ -257,25 +257,39 @@ def _write_metrics(path: Path, summary: RunSummary) -> None:
         log.error("could not write the metrics file %s: %s", path, exc.strerror or exc)
 
 
-def sync(config, plan, *, trackers=None, full=False, metrics_file=None) -> int:
+def _with_run(command: str, config, plan, *, trackers, leases, body, metrics_file) -> int:
+    """The frame every tracker-touching command shares: inputs and tokens checked first (exit 2), the
+    leases (exit 4 when held), a run row, the plan snapshot, the summary line and metrics at the end."""
     settings, _, declared = load_inputs(config, plan)
     names = _select(settings, trackers)
     _check_tokens(settings, names)
-    summary = RunSummary("sync", started_at=clock.now())
     store = _open_store(settings)
+    summary = RunSummary(command, started_at=clock.now())
     run_id = None
     try:
         with ExitStack() as stack:
-            _leases(stack, store, [f"sync:{n}" for n in names], _holder(), settings.lease.ttl_seconds)
-            run_id = store.begin_run("sync", names)
+            _leases(stack, store, leases(names, store), _holder(), settings.lease.ttl_seconds)
+            run_id = store.begin_run(command, names)
             store.save_plan_snapshot(run_id, declared, clock.now())
-            _sync(settings, declared, store, run_id, names, full=full, summary=summary)
+            body(settings, declared, store, run_id, names, summary)
         return _finish(store, run_id, summary, metrics_file)
     except LeaseHeld as exc:
         print(f"plansync: skipped: {exc}")
         return int(ExitCode.LEASE_HELD)
     finally:
         store.close()
+
+
+def _sync_leases(names: list[str], store=None) -> list[str]:
+    return [f"sync:{n}" for n in names]
+
+
+def sync(config, plan, *, trackers=None, full=False, metrics_file=None) -> int:
+    def body(settings, declared, store, run_id, names, summary):
+        _sync(settings, declared, store, run_id, names, full=full, summary=summary)
+
+    return _with_run("sync", config, plan, trackers=trackers, leases=_sync_leases, body=body,
+                     metrics_file=metrics_file)
 
 
 def _apply(settings, declared, store, run_id, names, *, force: bool, summary: RunSummary):
@@ -414,31 +428,25 @@ def _zone(declared):
 
 
 def apply(config, plan, *, trackers=None, force=False, sync_first=True, metrics_file=None) -> int:
-    settings, _, declared = load_inputs(config, plan)
-    names = _select(settings, trackers)
-    _check_tokens(settings, names)
-    store = _open_store(settings)
-    summary = RunSummary("apply", started_at=clock.now())
-    run_id = None
+    # an interrupted apply is always resumed after a pull: the tracker says which writes landed
+    def leases(names, store):
+        return ["apply"] + (_sync_leases(names) if sync_first or _needs_resume(store) else [])
+
+    def body(settings, declared, store, run_id, names, summary):
+        if sync_first or _needs_resume(store):
+            _sync(settings, declared, store, run_id, names, full=False, summary=summary)
+        _apply_guarded(settings, declared, store, run_id, names, force=force, summary=summary)
+
+    return _with_run("apply", config, plan, trackers=trackers, leases=leases, body=body, metrics_file=metrics_file)
+
+
+def _apply_guarded(settings, declared, store, run_id, names, *, force: bool, summary: RunSummary) -> None:
+    """_apply, with a refusal by the safety threshold turned into a failed run that says why."""
     try:
-        with ExitStack() as stack:
-            leases = ["apply"] + ([f"sync:{n}" for n in names] if sync_first or _needs_resume(store) else [])
-            _leases(stack, store, leases, _holder(), settings.lease.ttl_seconds)
-            run_id = store.begin_run("apply", names)
-            store.save_plan_snapshot(run_id, declared, clock.now())
-            if sync_first or _needs_resume(store):
-                _sync(settings, declared, store, run_id, names, full=False, summary=summary)
-            try:
-                _apply(settings, declared, store, run_id, names, force=force, summary=summary)
-            except UnsafePlan as exc:
-                summary.outcome, summary.error = "failed", str(exc)
-                print(f"plansync: refused: {exc}")
-        return _finish(store, run_id, summary, metrics_file)
-    except LeaseHeld as exc:
-        print(f"plansync: skipped: {exc}")
-        return int(ExitCode.LEASE_HELD)
-    finally:
-        store.close()
+        _apply(settings, declared, store, run_id, names, force=force, summary=summary)
+    except UnsafePlan as exc:
+        summary.outcome, summary.error = "failed", str(exc)
+        print(f"plansync: refused: {exc}")
 
 
 def _report(settings, declared, store, *, week=None, as_of=None, formats="", out=None, publish=False):
@@ -497,32 +505,14 @@ def report(config, plan, *, week=None, as_of=None, formats="", out=None) -> int:
 
 def run(config, plan, *, force=False, full=False, metrics_file=None) -> int:
     """sync + apply + report under the leases: the one command cron calls."""
-    settings, _, declared = load_inputs(config, plan)
-    names = _select(settings, None)
-    _check_tokens(settings, names)
-    store = _open_store(settings)
-    summary = RunSummary("run", started_at=clock.now())
-    run_id = None
-    try:
-        with ExitStack() as stack:
-            _leases(stack, store, ["apply"] + [f"sync:{n}" for n in names], _holder(), settings.lease.ttl_seconds)
-            run_id = store.begin_run("run", names)
-            store.save_plan_snapshot(run_id, declared, clock.now())
-            _sync(settings, declared, store, run_id, names, full=full, summary=summary)
-            try:
-                _apply(settings, declared, store, run_id, names, force=force, summary=summary)
-            except UnsafePlan as exc:
-                summary.outcome, summary.error = "failed", str(exc)
-                print(f"plansync: refused: {exc}")
-            paths = _report(settings, declared, store, publish=True)
-            for fmt, path in paths.items():
-                print(f"report ({fmt}): {path}")
-        return _finish(store, run_id, summary, metrics_file)
-    except LeaseHeld as exc:
-        print(f"plansync: skipped: {exc}")
-        return int(ExitCode.LEASE_HELD)
-    finally:
-        store.close()
+    def body(settings, declared, store, run_id, names, summary):
+        _sync(settings, declared, store, run_id, names, full=full, summary=summary)
+        _apply_guarded(settings, declared, store, run_id, names, force=force, summary=summary)
+        for fmt, path in _report(settings, declared, store, publish=True).items():
+            print(f"report ({fmt}): {path}")
+
+    return _with_run("run", config, plan, trackers=None, leases=lambda names, store: ["apply", *_sync_leases(names)],
+                     body=body, metrics_file=metrics_file)
 
 
 def doctor(config, plan) -> int:
