@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import time
 
 import pytest
@@ -28,10 +29,16 @@ SOAK_SEEDS = range(100, 160)
 
 
 def _converged(ws, reference_labels) -> None:
+    from connector.store import Store
+
     settled = ws.main("plan", "--detailed-exitcode")
     assert settled.code == 0, f"a fresh plan after sync still shows changes\n{settled}"
     assert owned_labels(ws.sandbox) == reference_labels
     assert not duplicates(ws.sandbox), duplicates(ws.sandbox)
+    with sqlite3.connect(ws.folder / "plansync.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    with Store.open(ws.store_url) as store:
+        assert not store.journal_unfinished(), "the write journal still has entries planned or sent"
 
 
 @pytest.mark.parametrize("tracker, where, preset, after", [
