@@ -14,12 +14,14 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from connector import clock
+from connector import clock, progress
 from connector.errors import (
+    AuthError,
     ConfigError,
     ExitCode,
     LeaseHeld,
     PlansyncError,
+    RateLimitExhausted,
     StoreError,
     TrackerError,
     UnsafePlan,
@@ -173,7 +175,8 @@ def _pull(settings, declared, store, run_id: int, name: str, *, full: bool, summ
         request = PullRequest(scopes=scopes, cursors=store.get_cursors(name), known_ids=known_ids, full=census,
                               **({"known_keys": known_keys} if "known_keys" in PullRequest.__dataclass_fields__ else {}))
         log.info("%s: %s pull of %d scope(s)", name, "full" if census else "incremental", len(scopes))
-        result = adapter.pull(request)
+        with progress.status(f"pulling {name} ({'census' if census else 'incremental'})"):
+            result = adapter.pull(request)
         saved = store.save_pull(run_id, result, observed_at=clock.now())
         for status in sorted(result.unmapped_statuses):
             log.warning("%s: status %r is not in the mapping; mapped by its category", name, status)
@@ -296,7 +299,6 @@ def _apply(settings, declared, store, run_id, names, *, force: bool, summary: Ru
     """Reconcile, plan the label diff, and make it through the write journal. Returns the ChangePlan."""
     from connector.adapters import make_adapter
     from connector.changes import check_safety, plan_changes
-    from connector.errors import AuthError, RateLimitExhausted
 
     # Entries a crashed run left planned or sent were settled by the pull that just ran: the tracker's
     # labels now say whether they landed, and the fresh diff below contains exactly what is still missing.
@@ -323,35 +325,9 @@ def _apply(settings, declared, store, run_id, names, *, force: bool, summary: Ru
         adapter = make_adapter(settings.trackers[name], settings)
         try:
             entry_ids = store.journal_plan(run_id, list(changes))
-            for entry_id, change in zip(entry_ids, changes, strict=True):
-                store.journal_mark(entry_id, "sent")
-                crash_point("journal-sent")  # recorded as sent, not yet sent
-                try:
-                    result = adapter.push_labels(change)
-                except (AuthError, RateLimitExhausted) as exc:
-                    store.journal_mark(entry_id, "failed", error=str(exc))
-                    outcome.ok, outcome.error = False, str(exc)
-                    outcome.writes_failed += 1
-                    log.error("%s", exc)
-                    break
-                except TrackerError as exc:
-                    store.journal_mark(entry_id, "failed", error=str(exc))
-                    outcome.writes_failed += 1
-                    log.error("%s: %s", change.key, exc)
-                    continue
-                if result.ok:
-                    crash_point("write-sent")  # the tracker has it, the journal does not know yet
-                    store.journal_mark(entry_id, "confirmed")
-                    item = reconciliation.items.get((name, change.item_id))
-                    current = set(item.labels) if item else set()
-                    labels = tuple(sorted((current - change.remove) | change.add))
-                    store.set_item_labels(name, change.item_id, labels, clock.now())
-                    outcome.writes_ok += 1
-                    log.info("%s %s: %s", name, change.key, _describe_change(change))
-                else:
-                    store.journal_mark(entry_id, "failed", error=result.error)
-                    outcome.writes_failed += 1
-                    log.error("%s %s: write failed: %s", name, change.key, result.error)
+            with progress.bar(len(changes), f"labels on {name}") as advance:
+                _write_labels(store, adapter, reconciliation, name, zip(entry_ids, changes, strict=True),
+                              outcome, advance)
             if outcome.writes_failed:
                 outcome.ok = False
                 outcome.error = outcome.error or f"{outcome.writes_failed} label write(s) failed"
@@ -360,6 +336,40 @@ def _apply(settings, declared, store, run_id, names, *, force: bool, summary: Ru
         finally:
             adapter.close()
     return change_plan, reconciliation
+
+
+def _write_labels(store, adapter, reconciliation, name, entries, outcome: TrackerOutcome, advance) -> None:
+    """Send one tracker's journaled label changes, marking each entry sent -> confirmed | failed."""
+    for entry_id, change in entries:
+        advance()
+        store.journal_mark(entry_id, "sent")
+        crash_point("journal-sent")  # recorded as sent, not yet sent
+        try:
+            result = adapter.push_labels(change)
+        except (AuthError, RateLimitExhausted) as exc:
+            store.journal_mark(entry_id, "failed", error=str(exc))
+            outcome.ok, outcome.error = False, str(exc)
+            outcome.writes_failed += 1
+            log.error("%s", exc)
+            break
+        except TrackerError as exc:
+            store.journal_mark(entry_id, "failed", error=str(exc))
+            outcome.writes_failed += 1
+            log.error("%s: %s", change.key, exc)
+            continue
+        if result.ok:
+            crash_point("write-sent")  # the tracker has it, the journal does not know yet
+            store.journal_mark(entry_id, "confirmed")
+            item = reconciliation.items.get((name, change.item_id))
+            current = set(item.labels) if item else set()
+            labels = tuple(sorted((current - change.remove) | change.add))
+            store.set_item_labels(name, change.item_id, labels, clock.now())
+            outcome.writes_ok += 1
+            log.info("%s %s: %s", name, change.key, _describe_change(change))
+        else:
+            store.journal_mark(entry_id, "failed", error=result.error)
+            outcome.writes_failed += 1
+            log.error("%s %s: write failed: %s", name, change.key, result.error)
 
 
 def _describe_change(change) -> str:
