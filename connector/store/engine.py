@@ -53,6 +53,9 @@ def describe(exc: BaseException, where: str) -> str:
     reason = lines[0] if lines else type(orig).__name__
     if "database is locked" in reason:
         reason += " (another process kept the write lock past the busy timeout)"
+    elif "disk I/O error" in reason or "database or disk is full" in reason:
+        # SQLite reports a write refused for lack of space or a file-size limit as a plain I/O error
+        reason += " (is the disk full, or the store file not writable?)"
     return f"store {where}: {reason}"
 
 
