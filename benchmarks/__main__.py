@@ -38,12 +38,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--flavour", choices=("cloud", "server"), default="cloud", help="Jira flavour")
     ap.add_argument("--slow-subset-from", type=int, default=50_000,
                     help="at this size and any latency > 0 run only: " + ", ".join(SLOW_ONLY))
+    ap.add_argument("--cases", type=lambda text: [c.strip() for c in text.split(";") if c.strip()], default=None,
+                    help="only these cases (separated by ';') of: " + "; ".join(CASES))
     ap.add_argument("--reconcile-items", type=int, default=100_000, help="0 skips the reconcile-only row")
     ap.add_argument("--work-dir", type=Path, default=None, help="where stores and logs go (default: a temp dir)")
     ap.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = ap.parse_args(argv)
     if args.sizes is None:
         args.sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 50_000]
+    unknown = sorted(set(args.cases or ()) - set(CASES))
+    if unknown:
+        ap.error(f"unknown case(s) {unknown}; known: {'; '.join(CASES)}")
     if args.latency is None:
         args.latency = [0] if args.quick else [0, 50]
     return args
@@ -59,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     for latency in args.latency:
         for size in args.sizes:
             cases = SLOW_ONLY if latency > 0 and size >= args.slow_subset_from else CASES
+            if args.cases:
+                cases = tuple(c for c in cases if c in args.cases)
             rows += bench(size, latency, flavour=args.flavour, root=root, cases=cases)
     if args.reconcile_items:
         rows.append(bench_reconcile(args.reconcile_items, root))
