@@ -73,6 +73,7 @@ FAULTS = [
     PullFault("truncated JSON", "jira", dict(kind="truncate", path=JIRA_SEARCH, times=1), "either"),
     PullFault("truncated JSON", "github", dict(kind="truncate", path=GITHUB_ISSUES, times=1), "either"),
     PullFault("malformed JSON", "jira", dict(kind="malformed", path=JIRA_SEARCH, times=1), "either"),
+    PullFault("malformed JSON", "github", dict(kind="malformed", path=GITHUB_ISSUES, times=1), "either"),
     PullFault("expired nextPageToken", "jira", dict(kind="expired_token", path=JIRA_SEARCH, times=1), "either",
               page_size=2, command=("run", "--full")),
     PullFault("token revoked mid-run (401 after 3 requests)", "jira",
