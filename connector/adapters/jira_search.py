@@ -5,6 +5,7 @@ Paginators take a `fetch(params) -> dict` callable, so they are pure paging logi
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connector.adapters.jira_normalize import MalformedPayload
 from connector.adapters.pages import fetch_in_order
-from connector.errors import ConfigError
+from connector.errors import AuthError, ConfigError, FatalAPIError, RateLimitExhausted
 from connector.model import Scope
 
 PAGE_SIZE = 100  # the largest page Jira Cloud serves once more than id/key is requested
@@ -23,6 +24,7 @@ ORDER = " ORDER BY created ASC, key ASC"
 _ORDER_BY = re.compile(r"\border\s+by\b(?=(?:[^\"']|\"[^\"]*\"|'[^']*')*$).*$", re.I | re.S)
 
 Fetch = Callable[[dict], dict]
+log = logging.getLogger(__name__)
 
 
 def scope_jql(scope: Scope) -> str:
@@ -85,11 +87,24 @@ def cloud_pages(fetch: Fetch, jql: str, fields: list[str], page_size: int = PAGE
     """Enhanced search pages. Stops on `isLast` or a missing token; never reads `total` (there is none)."""
     token: str | None = None
     seen_tokens: set[str] = set()
+    restarted = False
     while True:
         params = {"jql": jql, "fields": ",".join(fields), "maxResults": page_size}
         if token:
             params["nextPageToken"] = token
-        page = fetch(params)
+        try:
+            page = fetch(params)
+        except (AuthError, RateLimitExhausted):
+            raise
+        except FatalAPIError:
+            # The same query without a token was accepted, so a refusal now is the token itself (they
+            # expire after 7 days, or with the search session): start over once; callers dedupe by id.
+            if not token or restarted:
+                raise
+            log.warning("Jira refused a search page token (expired?); restarting the search from page 1")
+            token, restarted = None, True
+            seen_tokens.clear()
+            continue
         yield _issues(page)
         token = page.get("nextPageToken")
         if page.get("isLast") is True or not token:
