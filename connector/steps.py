@@ -186,11 +186,10 @@ def _write_labels(store, adapter, reconciliation, name, entries, outcome: Tracke
             continue
         if result.ok:
             crash_point("write-sent")  # the tracker has it, the journal does not know yet
-            store.journal_mark(entry_id, "confirmed")
             item = reconciliation.items.get((name, change.item_id))
             current = set(item.labels) if item else set()
             labels = tuple(sorted((current - change.remove) | change.add))
-            store.set_item_labels(name, change.item_id, labels, clock.now())
+            store.journal_confirm(entry_id, name, change.item_id, labels, clock.now())
             outcome.writes_ok += 1
             log.info("%s %s: %s", name, change.key, _describe_change(change))
         else:

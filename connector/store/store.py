@@ -265,19 +265,30 @@ class Store:
         return self._write(work)
 
     def journal_mark(self, entry_id: int, state: str, error: str | None = None) -> None:
-        if state not in JOURNAL_NEXT:
-            raise ValueError(f"journal state must be one of {tuple(JOURNAL_NEXT)}, got {state!r}")
+        self._write(lambda conn: self._mark(conn, entry_id, state, error))
+
+    def journal_confirm(self, entry_id: int, tracker: str, item_id: str, labels: tuple[str, ...],
+                        observed_at: datetime) -> None:
+        """Mark a write confirmed and record the labels it put on the tracker, in one transaction
+        (the hot path of an apply: one commit per write instead of two)."""
+        changes = {item_id: {"labels": dump_list(labels)}}
 
         def work(conn: Connection) -> None:
-            current = conn.execute(select(write_journal.c.state).where(write_journal.c.id == entry_id)
-                                   ).scalar_one_or_none()
-            if current is None:
-                raise ValueError(f"no write-journal entry {entry_id}")
-            if state not in JOURNAL_NEXT[current]:
-                raise ValueError(f"write-journal entry {entry_id} is {current}; it cannot become {state}")
-            conn.execute(update(write_journal).where(write_journal.c.id == entry_id).values(
-                state=state, error=self._scrub(error)[:_MAX_ERROR] if error else None, updated=clock.now()))
+            self._mark(conn, entry_id, "confirmed", None)
+            apply_row_changes(conn, tracker, changes, as_utc(observed_at))
         self._write(work)
+
+    def _mark(self, conn: Connection, entry_id: int, state: str, error: str | None) -> None:
+        if state not in JOURNAL_NEXT:
+            raise ValueError(f"journal state must be one of {tuple(JOURNAL_NEXT)}, got {state!r}")
+        current = conn.execute(select(write_journal.c.state).where(write_journal.c.id == entry_id)
+                               ).scalar_one_or_none()
+        if current is None:
+            raise ValueError(f"no write-journal entry {entry_id}")
+        if state not in JOURNAL_NEXT[current]:
+            raise ValueError(f"write-journal entry {entry_id} is {current}; it cannot become {state}")
+        conn.execute(update(write_journal).where(write_journal.c.id == entry_id).values(
+            state=state, error=self._scrub(error)[:_MAX_ERROR] if error else None, updated=clock.now()))
 
     def journal_unfinished(self, tracker: str | None = None) -> list[JournalEntry]:
         """Entries planned or sent but never confirmed or failed (a crash mid-apply), oldest first."""

@@ -94,3 +94,28 @@ def test_plan_snapshots_only_when_changed(store):
     assert store.plan_as_of(t1 + timedelta(days=7)) == _plan(date(2027, 1, 15))
     # going back to an older plan is a change too
     assert store.save_plan_snapshot(run, _plan(date(2026, 12, 15)), t1 + timedelta(days=8)) is True
+
+
+def test_journal_confirm_records_the_labels_in_the_same_transaction(store):
+    from datetime import datetime
+
+    from connector.adapters.base import PullResult, ScopePull
+    from connector.model import Cursor
+    from tests.fixtures.store import make_item
+
+    item = make_item("7", labels=("customer",))
+    run = store.begin_run("apply", [item.tracker])
+    store.save_pull(run, PullResult(item.tracker, (ScopePull("s", (item,), True, Cursor(item.tracker, "s")),)),
+                    observed_at=datetime(2026, 11, 20, tzinfo=UTC))
+    change = LabelChange(item.tracker, "7", item.key, add=frozenset({"plan:at-risk"}))
+    (entry,) = store.journal_plan(run, [change])
+    store.journal_mark(entry, "sent")
+    store.journal_confirm(entry, item.tracker, "7", ("customer", "plan:at-risk"), datetime(2026, 11, 21, tzinfo=UTC))
+    assert store.item(item.tracker, "7").labels == ("customer", "plan:at-risk")
+    assert [e.state for e in store.journal(run)] == ["confirmed"]
+    with pytest.raises(ValueError, match="cannot become confirmed"):  # a failed entry is never confirmed
+        (other,) = store.journal_plan(run, [change])
+        store.journal_mark(other, "sent")
+        store.journal_mark(other, "failed", error="x")
+        store.journal_confirm(other, item.tracker, "7", ("customer",), datetime(2026, 11, 22, tzinfo=UTC))
+    assert store.item(item.tracker, "7").labels == ("customer", "plan:at-risk")  # rolled back with it
