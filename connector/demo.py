@@ -139,9 +139,10 @@ def _replan(plan: Path) -> None:
 
 
 @contextlib.contextmanager
-def _env(values: dict[str, str]):
+def environment(values: dict):
+    """Set environment variables for a block and restore them after (tests use it too)."""
     saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
+    os.environ.update({k: str(v) for k, v in values.items()})
     try:
         yield
     finally:
@@ -175,12 +176,12 @@ def run_demo(folder: Path, *, scale: int = 1500, seed: int = 7) -> int:
         plan = write_plan(folder, sandbox.org)
         print(f"sandbox  Jira {sandbox.jira_url}  GitHub {sandbox.github_url}  ({scale} issues, seed {seed})")
         print(f"files    {config}  {plan}")
-        with _env({**sandbox_tokens(), "PLANSYNC_NOW": sandbox.clock.now().isoformat()}):
+        with environment({**sandbox_tokens(), "PLANSYNC_NOW": sandbox.clock.now().isoformat()}):
             print(f"run 1    {sandbox.clock.now():%Y-%m-%d} (a week ago)")
             first = runner.run(config, plan)
         sandbox.simulate(days=7)  # a week of work happens in both trackers
         _replan(plan)  # and the team moves a date in its plan, as teams do
-        with _env({**sandbox_tokens(), "PLANSYNC_NOW": sandbox.clock.now().isoformat()}):
+        with environment({**sandbox_tokens(), "PLANSYNC_NOW": sandbox.clock.now().isoformat()}):
             print(f"run 2    {sandbox.clock.now():%Y-%m-%d} (today)")
             second = runner.run(config, plan)
     finally:

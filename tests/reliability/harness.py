@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connector.demo import sandbox_tokens, write_config, write_plan
+from connector.demo import environment, sandbox_tokens, write_config, write_plan
 
 REPO = Path(__file__).resolve().parents[2]
 PREFIX = "plan:"
@@ -97,20 +97,6 @@ class Workspace:
     # --- the same CLI in this process (fast; connector.clock.sleep is faked by tests/conftest.py) ----
     def main(self, *args: str, env: dict | None = None, global_args: tuple[str, ...] = ()) -> Result:
         return run_main(self.argv(*args, global_args=global_args), {**self.env, **(env or {})})
-
-
-@contextlib.contextmanager
-def environment(values: dict):
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update({k: str(v) for k, v in values.items()})
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def run_main(argv: list[str], env: dict | None = None) -> Result:
