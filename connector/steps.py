@@ -78,7 +78,7 @@ def pull_tracker(settings, declared, store, run_id: int, name: str, *, full: boo
             known_ids = frozenset(i.id for i in present)
             known_keys = {i.id: i.key for i in present}
         request = PullRequest(scopes=scopes, cursors=store.get_cursors(name), known_ids=known_ids, full=census,
-                              **({"known_keys": known_keys} if "known_keys" in PullRequest.__dataclass_fields__ else {}))
+                              known_keys=known_keys)
         log.info("%s: %s pull of %d scope(s)", name, "full" if census else "incremental", len(scopes))
         with progress.status(f"pulling {name} ({'census' if census else 'incremental'})"):
             result = adapter.pull(request)
