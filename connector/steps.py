@@ -21,6 +21,7 @@ from connector.faultpoints import crash_point
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class TrackerOutcome:
     name: str
