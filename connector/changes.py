@@ -162,11 +162,15 @@ def render_text(plan: ChangePlan, reconciliation: Reconciliation) -> str:
                 else:
                     ms = status[group]
                     lines.append(f"  milestone {_clean(group)} ({_clean(ms.title)}, due {ms.due}): {ms.health.value}")
+                    if ms.reasons:  # said once here, not on every line of the group
+                        lines.append(f"    because: {_clean('; '.join(ms.reasons))}")
             item = reconciliation.items.get((change.tracker, change.item_id))
             title = _clean(item.title) if item else ""
+            said = f"milestone {group} is " if group is not None else None
             for sign, labels in (("+", change.add), ("-", change.remove)):
                 for label in sorted(labels):
-                    why = _clean("; ".join(_reasons_for(label, sign, change.reasons)))
+                    why = _clean("; ".join(r for r in _reasons_for(label, sign, change.reasons)
+                                           if said is None or not r.startswith(said)))
                     lines.append(f"    {sign} {_clean(label):<{label_width}}  {_clean(change.key):<{key_width}}  "
                                  f"{_shorten(title, 60)}" + (f"   ({why})" if why else ""))
         lines.append("")

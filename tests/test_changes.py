@@ -64,8 +64,9 @@ def test_render_text_groups_and_summarises():
     lines = text.splitlines()
     assert lines[0] == "jira:"
     assert lines[1] == "  milestone beta (Beta, due 2026-12-15): at-risk"
-    assert lines[2].startswith("    + plan:at-risk   CHK-1  Fix the thing   (milestone beta is at-risk: 1 item blocked")
-    assert lines[3].startswith("    - plan:on-track  CHK-1  Fix the thing")
+    assert lines[2] == "    because: 1 item blocked: CHK-1"  # the milestone's reasons, once per group
+    assert lines[3] == "    + plan:at-risk   CHK-1  Fix the thing"  # not repeated on each line
+    assert lines[4].startswith("    - plan:on-track  CHK-1  Fix the thing")
     assert "- plan:at-risk   CHK-2" in text and "done: owned labels are for open work only" in text
     assert "\x1b" not in text  # untrusted titles cannot drive the terminal
     assert lines[-1] == "Plan: 2 labels to add, 2 to remove, on 3 items."
