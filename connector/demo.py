@@ -7,6 +7,7 @@ tests and the figures in the README all exercise the same setup.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 from datetime import date, datetime, timedelta
@@ -155,10 +156,22 @@ def environment(values: dict):
 
 def run_demo(folder: Path, *, scale: int = 1500, seed: int = 7) -> int:
     """Start the sandbox, write config and plan, run twice a simulated week apart, say where the report is."""
+    # the demo tells its story in a few printed lines; per-write log lines (useful under cron) would
+    # bury them, so at the default level only warnings are logged here
+    package_log = logging.getLogger("connector")
+    previous = package_log.level
+    if logging.getLogger().getEffectiveLevel() >= logging.INFO:
+        package_log.setLevel(logging.WARNING)
+    try:
+        return _run_demo(Path(folder).resolve(), scale=scale, seed=seed)
+    finally:
+        package_log.setLevel(previous)
+
+
+def _run_demo(folder: Path, *, scale: int, seed: int) -> int:
     from connector import runner
     from connector.sandbox import Sandbox
 
-    folder = Path(folder).resolve()
     if folder.exists():
         for name in ("plansync.db", "plansync.db-wal", "plansync.db-shm", "reports"):
             target = folder / name
