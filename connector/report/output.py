@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 FORMATS = ("md", "html", "json")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once: os.umask can only be read by setting it
 
 
 def _write(path: Path, text: str) -> None:
@@ -26,6 +28,8 @@ def _write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+        # mkstemp creates 0600; a report is meant to be read (served, uploaded): the usual mode
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
