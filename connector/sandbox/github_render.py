@@ -3,18 +3,7 @@
 from __future__ import annotations
 
 from .state import GithubIssue, gh_time, node_id
-
-_MEMO: dict = {}
-
-
-def _memo(key, make):
-    # Users and labels never change once made; render each once per base URL (callers only serialise).
-    hit = _MEMO.get(key)
-    if hit is None:
-        if len(_MEMO) > 4096:
-            _MEMO.clear()
-        hit = _MEMO[key] = make()
-    return hit
+from .wire import memo as _memo
 
 
 def user_obj(sb, idx: int, base: str) -> dict:

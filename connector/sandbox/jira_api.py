@@ -225,15 +225,8 @@ def project_version_paged(sb, req: Req, m: dict) -> Resp:
     p = sb.state.projects.get(m["key"].upper())
     if not p:
         return err(404, f"No project could be found with key '{m['key']}'.")
-    start, size = int(req.args.get("startAt", 0)), int(req.args.get("maxResults", 50))
     vals = [render.version(sb.state, v, req.base, _today(sb)) for v in p["versions"]]
-    page = vals[start:start + size]
-    url = f"{req.base}/rest/api/{m['v']}/project/{p['key']}/version"
-    out = {"self": f"{url}?maxResults={size}&startAt={start}", "maxResults": size, "startAt": start,
-           "total": len(vals), "isLast": start + len(page) >= len(vals), "values": page}
-    if not out["isLast"]:
-        out["nextPage"] = f"{url}?maxResults={size}&startAt={start + size}"
-    return json_resp(out)
+    return _start_at_page(vals, req, f"{req.base}/rest/api/{m['v']}/project/{p['key']}/version", 50, None)
 
 
 @router.add("GET", API + r"/project/(?P<key>[^/]+)", "jira.project")
@@ -281,11 +274,17 @@ def issue_changelog(sb, req: Req, m: dict) -> Resp:
     if i is None:
         return json_resp(NOT_FOUND, 404)
     hist = render.changelog(sb.state, i, req.base, req.flavour)["histories"]
-    start, size = int(req.args.get("startAt", 0)), min(int(req.args.get("maxResults", 100)), 100)
-    page = hist[start:start + size]
-    url = f"{req.base}/rest/api/{m['v']}/issue/{i.key}/changelog"
+    return _start_at_page(hist, req, f"{req.base}/rest/api/{m['v']}/issue/{i.key}/changelog", 100, 100)
+
+
+def _start_at_page(values: list, req: Req, url: str, default: int, cap: int | None) -> Resp:
+    """Jira's paged-list envelope (self, startAt, maxResults, total, isLast, nextPage, values)."""
+    start, size = int(req.args.get("startAt", 0)), int(req.args.get("maxResults", default))
+    if cap is not None:
+        size = min(size, cap)
+    page = values[start:start + size]
     out = {"self": f"{url}?maxResults={size}&startAt={start}", "maxResults": size, "startAt": start,
-           "total": len(hist), "isLast": start + len(page) >= len(hist), "values": page}
+           "total": len(values), "isLast": start + len(page) >= len(values), "values": page}
     if not out["isLast"]:
         out["nextPage"] = f"{url}?maxResults={size}&startAt={start + size}"
     return json_resp(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .generator import ISSUE_TYPES, JIRA_STATUSES, RESOLUTIONS, adf
 from .state import JiraIssue, State, jira_time
+from .wire import memo as _memo
 
 SPRINT_FIELD = "customfield_10020"
 EPIC_LINK_FIELD = "customfield_10014"
@@ -15,20 +16,6 @@ NAVIGABLE = ("summary", "status", "issuetype", "project", "assignee", "reporter"
              "duedate", "description", "priority", "parent", "issuelinks", "subtasks", "statuscategorychangedate",
              SPRINT_FIELD, EPIC_LINK_FIELD, "customfield_10016", "customfield_10002")
 ALL_FIELDS = (*NAVIGABLE, "comment")
-# Users, statuses and projects never change after generation; rendering them once per base URL keeps a
-# 100-issue page cheap. Callers only serialise these dicts, never mutate them.
-_MEMO: dict = {}
-
-
-def _memo(key, make):
-    hit = _MEMO.get(key)
-    if hit is None:
-        if len(_MEMO) > 4096:
-            _MEMO.clear()
-        hit = _MEMO[key] = make()
-    return hit
-
-
 def user(st: State, idx: int | None, base: str, flavour: str) -> dict | None:
     if idx is None:
         return None

@@ -69,3 +69,17 @@ class Router:
                     return name, fn, mt.groupdict()
                 allowed = True
         return ("method_not_allowed" if allowed else "not_found"), None, {}
+
+
+_MEMO: dict = {}
+
+
+def memo(key, make):
+    """Render-once cache for records that never change after generation (users, statuses, projects,
+    labels, milestones), per base URL; callers only serialise the result, never mutate it."""
+    hit = _MEMO.get(key)
+    if hit is None:
+        if len(_MEMO) > 4096:
+            _MEMO.clear()
+        hit = _MEMO[key] = make()
+    return hit
