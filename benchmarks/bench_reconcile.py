@@ -21,8 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from connector.changes import plan_changes  # noqa: E402
-from connector.model import Milestone, Plan, PlanHeader, PlanMilestone, Scope, Status, WorkItem  # noqa: E402
+from connector.model import Milestone, Plan, PlanHeader, PlanMilestone, Status, WorkItem  # noqa: E402
 from connector.reconcile import reconcile  # noqa: E402
+from connector.trackers.github.scopes import GithubScope
+from connector.trackers.jira.scopes import JiraScope
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 REPOS = ("acme/checkout-web", "acme/checkout-api", "acme/payments", "acme/mobile")
@@ -66,15 +68,15 @@ def build(count: int, seed: int = 1):
         if item.tracker == "jira":
             by_version.setdefault(item.milestones[0], []).append(item.uid)
     for index, version in enumerate(VERSIONS[:4]):
-        jql = Scope(tracker="jira", jql=f'project = CHK AND fixVersion = "{version}"')
+        jql = JiraScope(tracker="jira", jql=f'project = CHK AND fixVersion = "{version}"')
         members[jql.id] = frozenset(by_version.get(version, ()))
-        scopes = (jql, *(Scope(tracker="github", repo=repo, milestone=version) for repo in REPOS))
+        scopes = (jql, *(GithubScope(tracker="github", repo=repo, milestone=version) for repo in REPOS))
         milestones.append(PlanMilestone(key=version.lower(), title=version, due=date(2026, 12, 1) +
                                         timedelta(days=30 * index), scope=scopes,
                                         depends_on=(VERSIONS[index - 1].lower(),) if index else ()))
-    watch_jql = Scope(tracker="jira", jql="project = CHK")
+    watch_jql = JiraScope(tracker="jira", jql="project = CHK")
     members[watch_jql.id] = frozenset(i.uid for i in items if i.tracker == "jira")
-    watch = (watch_jql, *(Scope(tracker="github", repo=repo) for repo in REPOS))
+    watch = (watch_jql, *(GithubScope(tracker="github", repo=repo) for repo in REPOS))
     plan = Plan(plan=PlanHeader(name="bench", timezone="Europe/Berlin", start=date(2026, 10, 5)),
                 milestones=tuple(milestones), watch=watch)
     tracker_milestones = [Milestone("github", f"{repo}-{v}", "milestone", v, repo, "open",

@@ -22,12 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connector.adapters.base import PullResult, ScopePull  # noqa: E402
 from connector.model import Cursor, Plan, Status, WorkItem  # noqa: E402
 from connector.report import build_report, render_html, render_json, render_markdown, write_report  # noqa: E402
 from connector.report.html import chart_svgs  # noqa: E402
 from connector.settings import Settings  # noqa: E402
 from connector.store import Store  # noqa: E402
+from connector.values import PullResult, ScopePull  # noqa: E402
 
 T1 = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
 T2 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

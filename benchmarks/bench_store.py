@@ -23,9 +23,9 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connector.adapters.base import PullResult, ScopePull  # noqa: E402
 from connector.model import Cursor, Status, WorkItem  # noqa: E402
 from connector.store import Store  # noqa: E402
+from connector.values import PullResult, ScopePull  # noqa: E402
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)

@@ -56,7 +56,7 @@ class Setup:
 
 def start(size: int, latency_ms: int, flavour: str, root: Path) -> Setup:
     """A sandbox of `size` issues, and the demo's config and plan written for it in a fresh folder."""
-    from connector.runner import load_inputs
+    from connector.run import load_inputs
     from connector.sandbox import Sandbox
 
     folder = root / f"{size}-{latency_ms}ms-{flavour}"

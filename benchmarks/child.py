@@ -32,14 +32,14 @@ def _work(spec: dict):
     case = spec["case"]
     config, plan = Path(spec.get("config", "config.toml")), Path(spec.get("plan", "plan.toml"))
     if case in ("sync", "apply", "report", "run"):
-        import connector.adapters  # noqa: F401 - imported here so the timed part is the work
         import connector.reconcile  # noqa: F401
         import connector.report  # noqa: F401
         import connector.store  # noqa: F401
-        from connector import runner
+        import connector.trackers.registry  # noqa: F401 - imported here so the timed part is the work
+        from connector import commands
 
         kwargs = spec.get("kwargs", {})
-        return lambda: getattr(runner, case)(config, plan, **kwargs)
+        return lambda: getattr(commands, case)(config, plan, **kwargs).code
     if case == "naive-github":
         import github  # noqa: F401
 

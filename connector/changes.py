@@ -1,25 +1,21 @@
-"""The label-change plan: owned-label diffs against what trackers show now, the safety threshold, renderers.
+"""The label-change plan: owned-label diffs against what trackers show now, and the safety threshold.
 
-Pure: computed from a Reconciliation; `apply` (elsewhere) sends the changes through the adapters.
+Pure: computed from a Reconciliation; connector.plan_render renders it, connector.apply makes it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from dataclasses import dataclass, field
 
-from connector.adapters.base import LabelChange
 from connector.errors import UnsafePlan
 from connector.findings import natural_key
-from connector.reconcile import OVERDUE_REASON, Reconciliation, Uid, paused_gc
+from connector.reconcile import Reconciliation, Uid, paused_gc
+from connector.values import LabelChange
 
 log = logging.getLogger(__name__)
 
 _NONE: frozenset[str] = frozenset()
-_STILL_OPEN = ("milestone ", "in a watch scope")  # label reasons of items that stay labelled
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # tracker text is untrusted: no terminal escapes
 
 
 @dataclass(frozen=True)
@@ -140,75 +136,6 @@ def check_safety(plan: ChangePlan, *, max_share: float, force: bool) -> None:
                      f"({(changed / total if total else 1.0) * 100:.1f} %), more than the allowed {max_share * 100:.0f} %. "
                      "Review the changes with `plansync plan`; if they are intended (a re-scoped plan, a new "
                      "prefix), rerun with --force.")
-
-
-def render_text(plan: ChangePlan, reconciliation: Reconciliation) -> str:
-    """A readable diff grouped by tracker and milestone, one line per label added or removed."""
-    if not plan.changes:
-        return plan.summary() + "\n"
-    status = {m.key: m for m in reconciliation.milestones}
-    lines: list[str] = []
-    for tracker, changes in plan.by_tracker().items():
-        lines.append(f"{_clean(tracker)}:")
-        group_now: object = object()
-        key_width = max(len(c.key) for c in changes)
-        label_width = max(len(label) for c in changes for label in c.add | c.remove)
-        for change in changes:
-            group = plan.milestones.get((change.tracker, change.item_id))
-            if group != group_now:
-                group_now = group
-                if group is None:
-                    lines.append("  not in a plan milestone")
-                else:
-                    ms = status[group]
-                    lines.append(f"  milestone {_clean(group)} ({_clean(ms.title)}, due {ms.due}): {ms.health.value}")
-                    if ms.reasons:  # said once here, not on every line of the group
-                        lines.append(f"    because: {_clean('; '.join(ms.reasons))}")
-            item = reconciliation.items.get((change.tracker, change.item_id))
-            title = _clean(item.title) if item else ""
-            said = f"milestone {group} is " if group is not None else None
-            for sign, labels in (("+", change.add), ("-", change.remove)):
-                for label in sorted(labels):
-                    why = _clean("; ".join(r for r in _reasons_for(label, sign, change.reasons)
-                                           if said is None or not r.startswith(said)))
-                    lines.append(f"    {sign} {_clean(label):<{label_width}}  {_clean(change.key):<{key_width}}  "
-                                 f"{_shorten(title, 60)}" + (f"   ({why})" if why else ""))
-        lines.append("")
-    lines.append(plan.summary())
-    return "\n".join(lines) + "\n"
-
-
-def render_json(plan: ChangePlan) -> str:
-    """The plan for machines: every change with its labels sorted, plus the counts the safety check uses."""
-    document = {
-        "changes": [{"tracker": c.tracker, "item_id": c.item_id, "key": c.key,
-                     "milestone": plan.milestones.get((c.tracker, c.item_id)),
-                     "add": sorted(c.add), "remove": sorted(c.remove), "reasons": list(c.reasons)}
-                    for c in plan.changes],
-        "summary": {"labels_to_add": plan.labels_to_add, "labels_to_remove": plan.labels_to_remove,
-                    "items_changed": len(plan.changes), "items_in_scope": plan.items_in_scope,
-                    "items_labelled_now": plan.items_labelled_now, "share": round(plan.share, 6)},
-    }
-    return json.dumps(document, indent=2, ensure_ascii=False)
-
-
-def _reasons_for(label: str, sign: str, reasons: tuple[str, ...]) -> tuple[str, ...]:
-    """The reasons that explain one label line: an added overdue flag by its overdue reason, others by the rest."""
-    overdue = tuple(r for r in reasons if r.startswith(OVERDUE_REASON))
-    rest = tuple(r for r in reasons if not r.startswith(OVERDUE_REASON))
-    if sign == "+" and label.endswith("overdue"):
-        return overdue or reasons
-    if sign == "-" and label.endswith("overdue") and not overdue and any(r.startswith(_STILL_OPEN) for r in rest):
-        return ("no longer overdue",) + rest
-    return rest or reasons
-
-
-def _clean(text: str) -> str:
-    return _CONTROL.sub("\ufffd", text)
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _count(n: int, noun: str) -> str:

@@ -42,29 +42,36 @@ def _global(
     _Globals.metrics_file = metrics_file
 
 
-def _runner():
-    from connector import runner
+def _commands():
+    from connector import commands
 
-    return runner
+    return commands
+
+
+def _done(result) -> None:
+    """Print what a command has to say, and exit with its documented code."""
+    for line in result.lines:
+        typer.echo(line)
+    raise typer.Exit(result.code)
 
 
 @app.command()
 def validate(config: ConfigOpt = None, plan: PlanOpt = None) -> None:
     """Check config, plan and mappings offline (exit 0, or 2 with the problem)."""
-    raise typer.Exit(_runner().validate(config, plan))
+    _done(_commands().validate(config, plan))
 
 
 @app.command()
 def doctor(config: ConfigOpt = None, plan: PlanOpt = None) -> None:
     """Check credentials, permissions and reachability of every tracker."""
-    raise typer.Exit(_runner().doctor(config, plan))
+    _done(_commands().doctor(config, plan))
 
 
 @app.command()
 def sync(config: ConfigOpt = None, plan: PlanOpt = None, tracker: TrackerOpt = None,
          full: Annotated[bool, typer.Option("--full", help="a complete census: detect deleted and moved items")] = False) -> None:
     """Pull the trackers into the store (incremental; --full for a census)."""
-    raise typer.Exit(_runner().sync(config, plan, trackers=tracker, full=full, metrics_file=_Globals.metrics_file))
+    _done(_commands().sync(config, plan, trackers=tracker, full=full, metrics_file=_Globals.metrics_file))
 
 
 @app.command("plan")
@@ -73,7 +80,7 @@ def plan_cmd(config: ConfigOpt = None, plan: PlanOpt = None,
              detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="exit 3 when there are changes")] = False,
              no_sync: Annotated[bool, typer.Option("--no-sync", help="use the store as is; do not pull first")] = False) -> None:
     """Reconcile and print the label changes apply would make."""
-    raise typer.Exit(_runner().plan(config, plan, as_json=as_json, detailed_exitcode=detailed_exitcode,
+    _done(_commands().plan(config, plan, as_json=as_json, detailed_exitcode=detailed_exitcode,
                                     sync_first=not no_sync))
 
 
@@ -82,7 +89,7 @@ def apply(config: ConfigOpt = None, plan: PlanOpt = None, tracker: TrackerOpt = 
           force: Annotated[bool, typer.Option("--force", help="apply even above the safety threshold")] = False,
           no_sync: Annotated[bool, typer.Option("--no-sync", help="use the store as is; do not pull first")] = False) -> None:
     """Make exactly the planned label changes (idempotent: a second run makes none)."""
-    raise typer.Exit(_runner().apply(config, plan, trackers=tracker, force=force, sync_first=not no_sync,
+    _done(_commands().apply(config, plan, trackers=tracker, force=force, sync_first=not no_sync,
                                      metrics_file=_Globals.metrics_file))
 
 
@@ -93,7 +100,7 @@ def report(config: ConfigOpt = None, plan: PlanOpt = None,
            fmt: Annotated[str, typer.Option("--format", help="comma list of md, html, json")] = "",
            out: Annotated[Path | None, typer.Option("--out", help="output folder (default [report] out_dir)")] = None) -> None:
     """Write the consolidated weekly report."""
-    raise typer.Exit(_runner().report(config, plan, week=week, as_of=as_of, formats=fmt, out=out))
+    _done(_commands().report(config, plan, week=week, as_of=as_of, formats=fmt, out=out))
 
 
 @app.command()
@@ -101,7 +108,7 @@ def run(config: ConfigOpt = None, plan: PlanOpt = None,
         force: Annotated[bool, typer.Option("--force", help="apply even above the safety threshold")] = False,
         full: Annotated[bool, typer.Option("--full", help="make this run's pull a full census")] = False) -> None:
     """sync + apply + report under the lease: the one command cron calls."""
-    raise typer.Exit(_runner().run(config, plan, force=force, full=full, metrics_file=_Globals.metrics_file))
+    _done(_commands().run(config, plan, force=force, full=full, metrics_file=_Globals.metrics_file))
 
 
 @app.command()
@@ -111,7 +118,7 @@ def demo(directory: Annotated[Path, typer.Option("--dir", help="working folder f
     """Start the sandbox trackers, seed them, and run the whole flow twice a simulated week apart."""
     from connector import demo as demo_module
 
-    raise typer.Exit(demo_module.run_demo(directory, scale=scale, seed=seed))
+    raise typer.Exit(demo_module.run_demo(directory, scale=scale, seed=seed, say=typer.echo))
 
 
 @sandbox_app.command("serve")

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -154,7 +155,7 @@ def environment(values: dict):
                 os.environ[key] = value
 
 
-def run_demo(folder: Path, *, scale: int = 1500, seed: int = 7) -> int:
+def run_demo(folder: Path, *, scale: int = 1500, seed: int = 7, say: Callable[..., None] = lambda *_: None) -> int:
     """Start the sandbox, write config and plan, run twice a simulated week apart, say where the report is."""
     # the demo tells its story in a few printed lines; per-write log lines (useful under cron) would
     # bury them, so at the default level only warnings are logged here
@@ -163,13 +164,19 @@ def run_demo(folder: Path, *, scale: int = 1500, seed: int = 7) -> int:
     if logging.getLogger().getEffectiveLevel() >= logging.INFO:
         package_log.setLevel(logging.WARNING)
     try:
-        return _run_demo(Path(folder).resolve(), scale=scale, seed=seed)
+        return _run_demo(Path(folder).resolve(), scale=scale, seed=seed, say=say)
     finally:
         package_log.setLevel(previous)
 
 
-def _run_demo(folder: Path, *, scale: int, seed: int) -> int:
-    from connector import runner
+def _said(result, say: Callable[..., None]) -> int:
+    for line in result.lines:
+        say(line)
+    return result.code
+
+
+def _run_demo(folder: Path, *, scale: int, seed: int, say: Callable[..., None]) -> int:
+    from connector import commands
     from connector.sandbox import Sandbox
 
     if folder.exists():
@@ -187,26 +194,26 @@ def _run_demo(folder: Path, *, scale: int, seed: int) -> int:
     try:
         config = write_config(folder, sandbox)
         plan = write_plan(folder, sandbox.org)
-        print(f"sandbox  Jira {sandbox.jira_url}  GitHub {sandbox.github_url}  ({scale} issues, seed {seed})")
-        print(f"files    {config}  {plan}")
+        say(f"sandbox  Jira {sandbox.jira_url}  GitHub {sandbox.github_url}  ({scale} issues, seed {seed})")
+        say(f"files    {config}  {plan}")
         with environment({**sandbox_tokens(), "PLANSYNC_NOW": sandbox.clock.now().isoformat()}):
-            print(f"run 1    {sandbox.clock.now():%Y-%m-%d} (a week ago)")
-            first = runner.run(config, plan)
+            say(f"run 1    {sandbox.clock.now():%Y-%m-%d} (a week ago)")
+            first = _said(commands.run(config, plan), say)
         sandbox.simulate(days=7)  # a week of work happens in both trackers
         _replan(plan)  # and the team moves a date in its plan, as teams do
         with environment({**sandbox_tokens(), "PLANSYNC_NOW": sandbox.clock.now().isoformat()}):
-            print(f"run 2    {sandbox.clock.now():%Y-%m-%d} (today)")
-            second = runner.run(config, plan)
+            say(f"run 2    {sandbox.clock.now():%Y-%m-%d} (today)")
+            second = _said(commands.run(config, plan), say)
     finally:
         sandbox.stop()
     reports = folder / "reports"
     html = sorted(reports.glob("*.html"))
     if first not in (0,) or second not in (0,) or not html:
-        print(f"plansync demo: a run failed (exit {first}, {second}); see the messages above")
+        say(f"plansync demo: a run failed (exit {first}, {second}); see the messages above")
         return int(ExitCode.FAILED)
     latest = next((p for p in html if p.name.startswith("latest")), html[-1])
-    print()
-    print(f"Report: {latest}")
-    print("It shows each milestone's health with reasons, progress and forecast, the burn-up charts, what")
-    print("changed this week, workload per person across Jira and GitHub, unplanned work, risks and drift.")
+    say("")
+    say(f"Report: {latest}")
+    say("It shows each milestone's health with reasons, progress and forecast, the burn-up charts, what")
+    say("changed this week, workload per person across Jira and GitHub, unplanned work, risks and drift.")
     return int(ExitCode.OK)

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from connector.model import Milestone, Plan, Status, WorkItem
-
-Uid = tuple[str, str]
+from connector.model import Milestone, Plan, Status, Uid, WorkItem
 
 KINDS = ("overdue", "due-after-milestone", "blocked", "stale", "unplanned", "cross-tracker-drift",
          "milestone-date-drift", "dependency-risk")
@@ -22,9 +20,6 @@ _KIND_ORDER = {kind: n for n, kind in enumerate(KINDS)}
 _DIGITS = re.compile(r"(\d+)")
 _PREFIX_NUMBER = re.compile(r"(\D+)(\d+)\Z")
 _OPEN = frozenset(s for s in Status if s.is_open)
-# `fixVersion = "Beta"`, `fixversion = Beta`, `fixVersion = 'Beta 2'` (JQL field names are case-insensitive)
-_FIX_VERSION = re.compile(r"""\bfixversion\s*=\s*(?:"([^"]*)"|'([^']*)'|([\w.\-]+))""", re.IGNORECASE)
-_PROJECT = re.compile(r"""\bproject\s*=\s*(?:"([^"]*)"|'([^']*)'|([\w\-]+))""", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -109,7 +104,7 @@ def item_findings(considered: Mapping[Uid, WorkItem], membership: Mapping[Uid, t
 
 
 def milestone_date_drift(plan: Plan, milestones: Iterable[Milestone]) -> list[Finding]:
-    """Tracker milestones named by a scope (GitHub `milestone`, Jira `fixVersion = "X"`) with another date."""
+    """Tracker milestones a scope names (`Scope.named_milestones`) whose date differs from the plan's."""
     by_name: dict[tuple[str, str, str], list[Milestone]] = {}
     for ms in milestones:
         kind = "milestone" if ms.kind == "milestone" else ms.kind
@@ -119,16 +114,9 @@ def milestone_date_drift(plan: Plan, milestones: Iterable[Milestone]) -> list[Fi
     for pm in plan.milestones:
         for scope in pm.scope:
             candidates: list[Milestone] = []
-            if scope.repo and scope.milestone:
-                candidates = [ms for ms in by_name.get((scope.tracker, "milestone", scope.milestone.casefold()), [])
-                              if ms.container.casefold() == scope.repo.casefold()]
-            elif scope.jql:
-                projects = {next(g for g in m.groups() if g is not None).casefold()
-                            for m in _PROJECT.finditer(scope.jql)}
-                for match in _FIX_VERSION.finditer(scope.jql):
-                    name = next(g for g in match.groups() if g is not None)
-                    candidates += [ms for ms in by_name.get((scope.tracker, "version", name.casefold()), [])
-                                   if not projects or ms.container.casefold() in projects]
+            for kind, name, containers in scope.named_milestones():
+                candidates += [ms for ms in by_name.get((scope.tracker, kind, name.casefold()), [])
+                               if not containers or ms.container.casefold() in containers]
             for ms in candidates:
                 if ms.due is None or ms.due == pm.due or (pm.key, ms.tracker, ms.id) in seen:
                     continue

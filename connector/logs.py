@@ -74,5 +74,8 @@ def setup_logging(fmt: str = "text", level: str = "info") -> None:
     root.addHandler(handler)
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
     # vendor libraries are chatty at debug; keep them at warning unless asked for debug explicitly
-    for noisy in ("urllib3", "github", "jira", "matplotlib", "PIL", "alembic"):
+    from connector.trackers import registry
+
+    vendors = tuple(name for kind in registry.kinds().values() for name in kind.loggers)
+    for noisy in ("urllib3", "matplotlib", "PIL", "alembic", *vendors):
         logging.getLogger(noisy).setLevel(logging.DEBUG if level == "debug" else logging.WARNING)

@@ -17,14 +17,14 @@ from prometheus_client import CollectorRegistry, write_to_textfile
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from connector.adapters.base import RequestStats
 from connector.errors import ExitCode
+from connector.values import Outcome, RequestStats
 
 log = logging.getLogger(__name__)
 
 # Every outcome is written (0 or 1) so an alert on one outcome never sees a missing series.
 # "partial" (some trackers failed) and "changes" are the runner's own words for a run's result.
-OUTCOMES = ("success", "partial", "changes", "failed", "bad_input", "skipped")
+OUTCOMES = tuple(o.value for o in Outcome)
 _OUTCOME_BY_EXIT = {ExitCode.OK: "success", ExitCode.FAILED: "failed", ExitCode.BAD_INPUT: "bad_input",
                     ExitCode.CHANGES_PENDING: "changes", ExitCode.LEASE_HELD: "skipped"}
 _REQUEST_KINDS = ("read", "write", "not_modified")

@@ -10,9 +10,11 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny
+
+Uid = tuple[str, str]  # (tracker name, the vendor's immutable id): an item's identity everywhere
 
 
 class Status(StrEnum):
@@ -68,7 +70,7 @@ class WorkItem:
     presence: Presence = Presence.PRESENT
 
     @property
-    def uid(self) -> tuple[str, str]:
+    def uid(self) -> Uid:
         return (self.tracker, self.id)
 
     @property
@@ -114,46 +116,83 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
 class Scope(BaseModel):
-    """One tracker query naming items: a JQL, or a GitHub repo narrowed by milestone/label/items."""
+    """One tracker query naming items. Its keys and their meaning belong to the tracker's kind: each kind
+    package (connector.trackers.<kind>) subclasses this with its own keys, validation and `matches` rule.
+
+    The core asks only this interface: either the tracker evaluates the scope (`remote`: a JQL, whose
+    members the pull reports and the store keeps) or plansync does, with `matches(item)`.
+    """
 
     model_config = _FROZEN
 
     tracker: str
-    jql: str | None = None
-    repo: str | None = None
-    milestone: str | None = None
-    label: str | None = None
-    items: tuple[str, ...] | None = None
+
+    kind: ClassVar[str] = ""  # the registry name of the kind this scope belongs to
+
+    @property
+    def remote(self) -> bool:
+        """True when only the tracker can say which items belong (membership comes from the pull)."""
+        return False
+
+    def id_parts(self) -> tuple[str, ...]:
+        raise NotImplementedError
 
     @property
     def id(self) -> str:
         """Stable identity for cursors and stored membership: survives reformatting of the TOML."""
-        parts = [self.tracker, self.jql or "", self.repo or "", self.milestone or "", self.label or "",
-                 ",".join(self.items or ())]
-        digest = hashlib.sha1("\x1f".join(parts).encode()).hexdigest()[:12]
+        digest = hashlib.sha1("\x1f".join((self.tracker, *self.id_parts())).encode()).hexdigest()[:12]
         return f"{self.tracker}:{digest}"
 
     def describe(self) -> str:
-        if self.jql is not None:
-            return f"{self.tracker}: {self.jql}"
-        what = self.repo or ""
-        if self.milestone:
-            what += f" milestone {self.milestone!r}"
-        if self.label:
-            what += f" label {self.label!r}"
-        if self.items:
-            what += f" items {', '.join(self.items)}"
-        if self.jql is None and self.repo is None and self.items:
-            what = f"items {', '.join(self.items)}"
-        return f"{self.tracker}: {what}"
+        return self.tracker
+
+    def matches(self, item: WorkItem) -> bool:
+        """Whether `item` (in any state, past or present) belongs; never called for remote scopes."""
+        raise NotImplementedError
+
+    def container(self) -> str | None:
+        """The one container (project, repository) every matching item lives in, if the scope names one:
+        lets reconcile look at that container's items only."""
+        return None
+
+    def index_hint(self) -> tuple[str, frozenset[str]] | None:
+        """(`key`, `milestones` or `labels`, case-folded names) when matching is "the item has one of these":
+        reconcile then answers from one index per container instead of testing every item."""
+        return None
+
+    def named_milestones(self) -> tuple[tuple[str, str, frozenset[str]], ...]:
+        """Tracker milestones this scope selects by name, as (Milestone.kind, name, containers; empty =
+        any): the date-drift finding compares their dates with the plan's."""
+        return ()
 
 
 class Person(BaseModel):
-    model_config = _FROZEN
+    """A person of the plan: a display `name` and one identity per tracker kind (`jira = "dana@..."`,
+    `github = "dana-k"`); which identity keys exist is the registry's (checked by the plan loader)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", str_strip_whitespace=True)
 
     name: str | None = None
-    jira: str | None = None  # accountId, email or user name
-    github: str | None = None  # login
+
+    @property
+    def identities(self) -> dict[str, str]:
+        return dict(self.__pydantic_extra__ or {})
+
+    def identity(self, kind: str) -> str | None:
+        value = (self.__pydantic_extra__ or {}).get(kind)
+        return value if isinstance(value, str) else None
+
+
+def _typed_scopes(value: object) -> object:
+    """Scopes read back from JSON (plan snapshots) or built in code from dicts get their kind's model."""
+    if isinstance(value, (list, tuple)):
+        from connector.trackers import registry
+
+        return tuple(registry.scope_from(v) if isinstance(v, dict) else v for v in value)
+    return value
+
+
+Scopes = Annotated[tuple[SerializeAsAny[Scope], ...], BeforeValidator(_typed_scopes)]
 
 
 class PlanMilestone(BaseModel):
@@ -164,7 +203,7 @@ class PlanMilestone(BaseModel):
     due: date
     owner: str | None = None
     depends_on: tuple[str, ...] = ()
-    scope: tuple[Scope, ...] = Field(default=())
+    scope: Scopes = Field(default=())
     description: str | None = None
 
 
@@ -197,7 +236,7 @@ class Plan(BaseModel):
     people: dict[str, Person] = Field(default_factory=dict)
     milestones: tuple[PlanMilestone, ...] = ()
     risks: tuple[Risk, ...] = ()
-    watch: tuple[Scope, ...] = ()
+    watch: Scopes = ()
 
     def milestone(self, key: str) -> PlanMilestone:
         return next(m for m in self.milestones if m.key == key)
@@ -219,7 +258,7 @@ class Plan(BaseModel):
         """The plan's person key for a tracker identity (email, accountId, login), if declared."""
         ident = identity.lower()
         for key, person in self.people.items():
-            value = getattr(person, tracker_kind, None)
+            value = person.identity(tracker_kind)
             if value and value.lower() == ident:
                 return key
         return None

@@ -3,34 +3,34 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
 from connector.errors import ConfigError
-from connector.model import Plan, Scope
+from connector.model import Plan
 from connector.settings import Settings
-from connector.tomlfile import Locator, config_error_from, read_toml
+from connector.tomlfile import Locator, config_error_from, dotted, read_toml
+from connector.trackers import registry
 
 DEFAULT_PLAN = "plan.toml"
-_GITHUB_ITEM = re.compile(r"^[\w.-]+/[\w.-]+#\d+$")
-_JIRA_KEY = re.compile(r"^[A-Z][A-Z0-9_]+-\d+$")
-_REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 
 def load_plan(path: str | Path | None = None, settings: Settings | None = None) -> Plan:
     """Read and validate plan.toml; with `settings`, scopes are checked against the configured trackers."""
     path = Path(path or os.environ.get("PLANSYNC_PLAN") or DEFAULT_PLAN)
     data, locator = read_toml(path, "plan file")
+    where = _Where(path, locator)
+    _type_scopes(data, where, settings)
     try:
         plan = Plan(**data)
     except ValidationError as exc:
         raise config_error_from(exc, path, locator) from None
     except TypeError as exc:
         raise ConfigError(str(exc), file=str(path)) from None
-    _check(plan, _Where(path, locator), settings)
+    _check(plan, where, settings)
     return plan
 
 
@@ -39,8 +39,6 @@ class _Where:
         self.path, self.locator = path, locator
 
     def error(self, message: str, *key: str | int) -> ConfigError:
-        from connector.tomlfile import dotted
-
         return ConfigError(message, file=str(self.path), key=dotted(key) or None,
                            line=self.locator.line_of(key))
 
@@ -73,8 +71,6 @@ def _check(plan: Plan, where: _Where, settings: Settings | None) -> None:
                                   "depends_on")
             if dep == milestone.key:
                 raise where.error("a milestone cannot depend on itself", "milestones", index, "depends_on")
-        for s_index, scope in enumerate(milestone.scope):
-            _check_scope(scope, where, settings, "milestones", index, "scope", s_index)
     cycle = _find_cycle({m.key: list(m.depends_on) for m in plan.milestones})
     if cycle:
         first = keys[cycle[0]]
@@ -86,51 +82,69 @@ def _check(plan: Plan, where: _Where, settings: Settings | None) -> None:
                               "milestone")
         if risk.owner and risk.owner not in plan.people:
             raise where.error(f"owner {risk.owner!r} is not declared under [people]", "risks", index, "owner")
-    for index, scope in enumerate(plan.watch):
-        _check_scope(scope, where, settings, "watch", index)
+    identities = registry.identity_keys()
     for name, person in plan.people.items():
-        if not (person.jira or person.github):
-            raise where.error("a person needs at least one of `jira` or `github`", "people", name)
+        for key, value in person.identities.items():
+            if key not in identities:
+                raise where.error(f"unknown key (expected `name` or a tracker identity: {', '.join(identities)})",
+                                  "people", name, key)
+            if not isinstance(value, str) or not value.strip():
+                raise where.error("expected the person's identity in that tracker, as text", "people", name, key)
+        if not person.identities:
+            raise where.error(f"a person needs at least one of {' or '.join(f'`{k}`' for k in identities)}",
+                              "people", name)
 
 
-def _check_scope(scope: Scope, where: _Where, settings: Settings | None, *key: str | int) -> None:
-    kind = None
+def _type_scopes(data: dict[str, Any], where: _Where, settings: Settings | None) -> None:
+    """Turn every scope table into its kind's scope model, in place, with errors located in the file.
+
+    The kind is the configured tracker's; without a config (a plan checked alone) the scope's keys say.
+    """
+    tables: list[tuple[tuple[str | int, ...], Any]] = []
+    milestones = data.get("milestones")
+    if isinstance(milestones, list):
+        for index, milestone in enumerate(milestones):
+            scopes = milestone.get("scope") if isinstance(milestone, dict) else None
+            if isinstance(scopes, list):
+                tables += [(("milestones", index, "scope", n), raw) for n, raw in enumerate(scopes)]
+    if isinstance(data.get("watch"), list):
+        tables += [(("watch", n), raw) for n, raw in enumerate(data["watch"])]
+    for key, raw in tables:
+        if not isinstance(raw, dict):
+            continue  # the plan model says what is wrong with it
+        scope = _typed_scope(raw, where, settings, key)
+        container = data
+        for part in key[:-1]:
+            container = container[part]
+        container[key[-1]] = scope
+
+
+def _typed_scope(raw: dict[str, Any], where: _Where, settings: Settings | None, key: tuple[str | int, ...]):
+    tracker = raw.get("tracker")
+    if not isinstance(tracker, str):
+        raise where.error("required key is missing" if tracker is None else "expected the tracker's name",
+                          *key, "tracker")
     if settings is not None:
-        if scope.tracker not in settings.trackers:
+        if tracker not in settings.trackers:
             known = ", ".join(sorted(settings.trackers)) or "none"
-            raise where.error(f"unknown tracker {scope.tracker!r} (config.toml defines: {known})",
-                              *key, "tracker")
-        kind = settings.trackers[scope.tracker].kind
-    narrowing = [k for k in ("milestone", "label", "items") if getattr(scope, k) is not None]
-    if scope.jql is not None:
-        if kind == "github":
-            raise where.error(f"tracker {scope.tracker!r} is GitHub; a GitHub scope takes `repo` (with "
-                              "`milestone`, `label` or `items`), not `jql`", *key, "jql")
-        if scope.repo or narrowing:
-            raise where.error("a JQL scope takes only `tracker` and `jql`", *key)
-        if not scope.jql.strip():
-            raise where.error("`jql` is empty; Jira refuses unbounded searches", *key, "jql")
-        return
-    if kind == "jira" or (kind is None and scope.repo is None):
-        if scope.repo or scope.milestone or scope.label:
-            raise where.error(f"tracker {scope.tracker!r} is Jira; a Jira scope takes `jql` (or `items` "
-                              "with issue keys), not `repo`/`milestone`/`label`", *key)
-        if not scope.items:
-            raise where.error("a Jira scope needs `jql` or `items`", *key)
-        for item in scope.items:
-            if not _JIRA_KEY.match(item):
-                raise where.error(f"{item!r} is not a Jira issue key like CHK-12", *key, "items")
-        return
-    if not scope.repo:
-        raise where.error("a GitHub scope needs `repo = \"owner/name\"`", *key)
-    if not _REPO.match(scope.repo):
-        raise where.error(f"{scope.repo!r} is not a repository like \"acme/checkout-web\"", *key, "repo")
-    if len(narrowing) > 1:
-        raise where.error(f"give at most one of milestone/label/items in a scope (got {', '.join(narrowing)})",
-                          *key)
-    for item in scope.items or ():
-        if not _GITHUB_ITEM.match(item):
-            raise where.error(f"{item!r} is not an issue reference like \"acme/checkout-web#12\"", *key, "items")
+            raise where.error(f"unknown tracker {tracker!r} (config.toml defines: {known})", *key, "tracker")
+        kind = registry.kind(settings.trackers[tracker].kind)
+    else:
+        kind = registry.kind_for_scope(raw)
+        if kind is None:
+            raise where.error("cannot tell which tracker kind this scope is for: "
+                              + "; ".join(k.scope_hint for k in registry.kinds().values()), *key)
+    foreign = [k for k in raw if k not in kind.scope.model_fields]
+    if foreign:
+        raise where.error(f"tracker {tracker!r} is {kind.title}; {kind.scope_hint}, not "
+                          + "/".join(f"`{k}`" for k in foreign), *key, *(foreign if len(foreign) == 1 else ()))
+    try:
+        scope = kind.scope.model_validate(raw)
+    except ValidationError as exc:
+        raise config_error_from(exc, where.path, where.locator, prefix=key) from None
+    for message, sub in kind.problems(scope):
+        raise where.error(message, *key, *((sub,) if sub else ()))
+    return scope
 
 
 def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:

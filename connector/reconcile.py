@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from connector.findings import (
     Finding,
-    Uid,
     cross_tracker_drift,
     dependency_risk,
     item_findings,
@@ -26,7 +25,8 @@ from connector.findings import (
     sort_findings,
 )
 from connector.forecast import Forecast, daily_throughput, forecast_backlogs
-from connector.model import Milestone, Plan, Presence, Scope, Status, WorkItem
+from connector.model import Milestone, Plan, Presence, Scope, Status, Uid, WorkItem
+from connector.values import LabelReason
 
 __all__ = ["Finding", "Forecast", "Health", "MilestoneStatus", "Progress", "Reconciliation", "Uid", "reconcile",
            "natural_key"]
@@ -50,7 +50,8 @@ _SEVERITY = {Health.DONE: 0, Health.ON_TRACK: 1, Health.AT_RISK: 2, Health.OFF_T
 _OPEN = frozenset(s for s in Status if s.is_open)
 NO_ITEMS = "no items in scope"
 NO_THROUGHPUT = "no completed work yet to forecast from"
-OVERDUE_REASON = "overdue: "  # how a label reason for the overdue flag starts
+OVERDUE_REASON = "overdue: "  # how the text of an overdue label reason starts
+LEFT_SCOPE = LabelReason("left_scope", "in no milestone or watch scope any more")
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class Reconciliation:
     unplanned: frozenset[Uid]  # in a watch scope, in no milestone (open or not)
     desired_labels: dict[Uid, frozenset[str]]  # owned labels each in-scope item should carry
     items: dict[Uid, WorkItem]  # the items considered: present ones in any scope (pull requests included)
-    label_reasons: dict[Uid, tuple[str, ...]] = field(default_factory=dict)  # why desired_labels is so
+    label_reasons: dict[Uid, tuple[LabelReason, ...]] = field(default_factory=dict)  # why desired_labels is so
     today: date | None = None  # `as_of` as a date in the plan's timezone
     throughput: tuple[int, ...] = ()  # items finished as done per day, oldest first (the forecast's input)
 
@@ -103,15 +104,18 @@ class Reconciliation:
 
 
 class _ScopeIndex:
-    """Present items indexed for evaluating scopes locally."""
+    """Present items indexed for evaluating scopes: each scope's own rule (`Scope.matches`), asked only of
+    the items of the container it names, or answered from a name index where the scope hints at one."""
 
     def __init__(self, present: Mapping[Uid, WorkItem]) -> None:
         self.present = present
         self.by_container: dict[tuple[str, str], list[tuple[Uid, WorkItem]]] = {}
-        self._by_key: dict[tuple[str, str], tuple[Uid, WorkItem]] | None = None
+        self.by_tracker: dict[str, list[tuple[Uid, WorkItem]]] = {}
         self._by_name: dict[tuple[str, str, str], dict[str, list[tuple[Uid, WorkItem]]]] = {}
         for uid, item in present.items():
-            self.by_container.setdefault((item.tracker, item.container.casefold()), []).append((uid, item))
+            pair = (uid, item)
+            self.by_container.setdefault((item.tracker, item.container.casefold()), []).append(pair)
+            self.by_tracker.setdefault(item.tracker, []).append(pair)
         self._cache: dict[str, list[tuple[Uid, WorkItem]]] = {}
 
     def hits(self, scope: Scope, members: Mapping[str, frozenset[Uid]]) -> list[tuple[Uid, WorkItem]]:
@@ -119,37 +123,35 @@ class _ScopeIndex:
         cached = self._cache.get(scope.id)
         if cached is not None:
             return cached
-        if scope.repo is not None:
-            pool = self.by_container.get((scope.tracker, scope.repo.casefold()), [])
-            if scope.milestone is not None:
-                found = self._named(scope, "milestones", pool).get(scope.milestone.casefold(), [])
-            elif scope.label is not None:
-                found = self._named(scope, "labels", pool).get(scope.label.casefold(), [])
-            elif scope.items is not None:
-                keys = {k.casefold() for k in scope.items}
-                found = [p for p in pool if p[1].key.casefold() in keys]
-            else:
-                found = list(pool)
-        elif scope.jql is not None:
+        if scope.remote:
             present, tracker = self.present, scope.tracker
             found = [(uid, item) for uid in members.get(scope.id, ())
                      if (item := present.get(uid)) is not None and item.tracker == tracker]
         else:
-            if self._by_key is None:
-                self._by_key = {(i.tracker, i.key.casefold()): (uid, i) for uid, i in self.present.items()}
-            found = [p for k in scope.items or () if (p := self._by_key.get((scope.tracker, k.casefold())))]
+            container = scope.container()
+            pool = (self.by_container.get((scope.tracker, container.casefold()), []) if container is not None
+                    else self.by_tracker.get(scope.tracker, []))
+            hint = scope.index_hint()
+            if hint is not None:
+                index = self._named(scope.tracker, container, hint[0], pool)
+                candidates = [pair for name in sorted(hint[1]) for pair in index.get(name, ())]
+                seen: set[Uid] = set()
+                candidates = [p for p in candidates if not (p[0] in seen or seen.add(p[0]))]
+            else:
+                candidates = pool
+            found = [pair for pair in candidates if scope.matches(pair[1])]
         self._cache[scope.id] = found
         return found
 
-    def _named(self, scope: Scope, attribute: str, pool: list[tuple[Uid, WorkItem]]
+    def _named(self, tracker: str, container: str | None, attribute: str, pool: list[tuple[Uid, WorkItem]]
                ) -> dict[str, list[tuple[Uid, WorkItem]]]:
-        """A repo's items by milestone title or label (case-folded), built once for all scopes on the repo."""
-        where = (scope.tracker, (scope.repo or "").casefold(), attribute)
+        """A container's items by key, milestone or label (case-folded), built once for all its scopes."""
+        where = (tracker, (container or "").casefold(), attribute)
         found = self._by_name.get(where)
         if found is None:
             found = {}
             for pair in pool:
-                names = getattr(pair[1], attribute)
+                names = (pair[1].key,) if attribute == "key" else getattr(pair[1], attribute)
                 if names:
                     for name in {n.casefold() for n in names}:
                         found.setdefault(name, []).append(pair)
@@ -239,7 +241,7 @@ def _reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, froz
     left_scope = {uid: item for uid, item in present.items()
                   if uid not in desired and item.labels and item.owned_labels(prefix)}
     for uid in left_scope:
-        desired[uid], label_reasons[uid] = frozenset(), ("in no milestone or watch scope any more",)
+        desired[uid], label_reasons[uid] = frozenset(), (LEFT_SCOPE,)
 
     findings = item_findings(in_scope, membership, unplanned_set, overdue, plan, now=now, stale_days=stale_days)
     findings += milestone_date_drift(plan, milestones)
@@ -364,19 +366,21 @@ def _count(n: int, noun: str) -> str:
 def _desired_labels(in_scope: Mapping[Uid, WorkItem], membership: Mapping[Uid, tuple[str, ...]],
                     unplanned: set[Uid], overdue: Mapping[Uid, tuple[str | None, str]],
                     statuses: Iterable[MilestoneStatus], prefix: str
-                    ) -> tuple[dict[Uid, frozenset[str]], dict[Uid, tuple[str, ...]]]:
+                    ) -> tuple[dict[Uid, frozenset[str]], dict[Uid, tuple[LabelReason, ...]]]:
     by_key = {s.key: s for s in statuses}
     health_label = {key: frozenset({f"{prefix}{s.health.value}"}) for key, s in by_key.items()}
-    health_reason = {key: f"milestone {key} is {s.health.value}: {'; '.join(s.reasons)}"
+    health_reason = {key: LabelReason("health", f"milestone {key} is {s.health.value}: {'; '.join(s.reasons)}", key)
                      for key, s in by_key.items()}
     unplanned_label = frozenset({f"{prefix}unplanned"})
     overdue_label = f"{prefix}overdue"
     none: frozenset[str] = frozenset()
-    pr_reason = ("a pull request is development activity, never planned work: it carries no owned labels",)
-    closed_reason = {Status.DONE: ("done: owned labels are for open work only",),
-                     Status.DROPPED: ("dropped: owned labels are for open work only",)}
+    pr_reason = (LabelReason("pull_request", "a pull request is development activity, never planned work: "
+                                             "it carries no owned labels"),)
+    closed_reason = {Status.DONE: (LabelReason("closed", "done: owned labels are for open work only"),),
+                     Status.DROPPED: (LabelReason("closed", "dropped: owned labels are for open work only"),)}
+    unplanned_reason = (LabelReason("unplanned", "in a watch scope but in no plan milestone"),)
     desired: dict[Uid, frozenset[str]] = {}
-    reasons: dict[Uid, tuple[str, ...]] = {}
+    reasons: dict[Uid, tuple[LabelReason, ...]] = {}
     for uid, item in in_scope.items():
         if item.is_pull_request:
             desired[uid], reasons[uid] = none, pr_reason
@@ -389,12 +393,12 @@ def _desired_labels(in_scope: Mapping[Uid, WorkItem], membership: Mapping[Uid, t
             worst = max(keys, key=lambda k: by_key[k].health.severity) if len(keys) > 1 else keys[0]
             labels, why = health_label[worst], (health_reason[worst],)
         elif uid in unplanned:
-            labels, why = unplanned_label, ("in a watch scope but in no plan milestone",)
+            labels, why = unplanned_label, unplanned_reason
         else:  # only pull requests reach here, excluded above; kept for safety
             desired[uid], reasons[uid] = none, ()
             continue
         late = overdue.get(uid)
         if late is not None:
-            labels, why = labels | {overdue_label}, why + (f"{OVERDUE_REASON}{late[1]}",)
+            labels, why = labels | {overdue_label}, why + (LabelReason("overdue", f"{OVERDUE_REASON}{late[1]}"),)
         desired[uid], reasons[uid] = labels, why
     return desired, reasons

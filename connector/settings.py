@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -18,8 +18,8 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    create_model,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -98,29 +98,6 @@ class TrackerSettings(BaseModel):
         return SecretStr(value)
 
 
-class JiraTrackerSettings(TrackerSettings):
-    kind: Literal["jira"]
-    deployment: Literal["cloud", "server"] | None = None  # None = detect from serverInfo
-    auth: Literal["basic", "bearer"] = "basic"
-    email: str | None = None
-
-    @model_validator(mode="after")
-    def _email_for_basic(self) -> JiraTrackerSettings:
-        if self.auth == "basic" and not self.email:
-            raise ValueError("`email` is required when auth = \"basic\" (Jira Cloud: email + API token)")
-        return self
-
-
-class GithubTrackerSettings(TrackerSettings):
-    kind: Literal["github"]
-    api_version: str = "2022-11-28"  # pinned X-GitHub-Api-Version
-    write_interval: float = Field(1.0, ge=0)  # seconds between content-creating requests (GitHub guidance)
-    writes_per_minute: int = Field(80, ge=0, le=80)  # GitHub's secondary-limit cap; 0 = uncapped (sandbox only)
-
-
-Tracker = Annotated[JiraTrackerSettings | GithubTrackerSettings, Field(discriminator="kind")]
-
-
 class SyncSettings(BaseModel):
     model_config = _STRICT
     census_every: int = Field(24, ge=1)  # every N-th sync of a tracker is a full census
@@ -166,7 +143,7 @@ class Settings(BaseSettings):
 
     store: StoreSettings = StoreSettings()
     labels: LabelSettings = LabelSettings()
-    trackers: dict[str, Tracker] = Field(default_factory=dict)
+    trackers: dict[str, TrackerSettings] = Field(default_factory=dict)  # typed per kind: settings_model()
     sync: SyncSettings = SyncSettings()
     reconcile: ReconcileSettings = ReconcileSettings()
     apply: ApplySettings = ApplySettings()
@@ -174,6 +151,18 @@ class Settings(BaseSettings):
     lease: LeaseSettings = LeaseSettings()
 
     _path: Path = PrivateAttr(Path(DEFAULT_CONFIG))
+
+    @field_validator("trackers", mode="before")
+    @classmethod
+    def _by_kind(cls, value: Any) -> Any:
+        """`Settings(...)` built in code types each tracker by its kind too; `load_settings` uses
+        `settings_model()`, whose union also locates errors inside a tracker's table."""
+        if cls is not Settings or not isinstance(value, dict):
+            return value
+        from connector.trackers import registry
+
+        return {name: registry.kind(raw["kind"]).settings.model_validate(raw)
+                if isinstance(raw, dict) and isinstance(raw.get("kind"), str) else raw for name, raw in value.items()}
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -185,7 +174,7 @@ class Settings(BaseSettings):
     def path(self) -> Path:
         return self._path
 
-    def tracker(self, name: str) -> JiraTrackerSettings | GithubTrackerSettings:
+    def tracker(self, name: str) -> TrackerSettings:
         try:
             return self.trackers[name]
         except KeyError:
@@ -194,12 +183,30 @@ class Settings(BaseSettings):
                               key="trackers") from None
 
 
+_models: dict[int, type[Settings]] = {}
+
+
+def settings_model() -> type[Settings]:
+    """`Settings` with `trackers` typed as the union of every registered kind's config model
+    (discriminator `kind`), rebuilt when the registry changes."""
+    from connector.trackers import registry
+
+    kinds = registry.kinds()
+    model = _models.get(registry.version)
+    if model is None:
+        configs = tuple(k.settings for k in kinds.values())
+        tracker = Annotated[Union[configs], Field(discriminator="kind")] if len(configs) > 1 else configs[0]  # noqa: UP007
+        model = create_model("Settings", __base__=Settings, trackers=(dict[str, tracker], Field(default_factory=dict)))
+        _models[registry.version] = model
+    return model
+
+
 def load_settings(path: str | Path | None = None) -> Settings:
     """Read and validate config.toml (plus environment overrides); ConfigError on any problem."""
     path = Path(path or os.environ.get("PLANSYNC_CONFIG") or DEFAULT_CONFIG)
     data, locator = read_toml(path, "config file")
     try:
-        settings = Settings(**data)
+        settings = settings_model()(**data)
     except ValidationError as exc:
         raise config_error_from(exc, path, locator, union_at=2) from None
     except (TypeError, ValueError) as exc:  # e.g. a non-table where a table belongs

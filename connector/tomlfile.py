@@ -116,7 +116,7 @@ def _describe(error: dict[str, Any]) -> str:
     if kind == "union_tag_invalid":
         return f"unknown kind {error.get('ctx', {}).get('tag')!r}; expected one of {error.get('ctx', {}).get('expected_tags')}"
     if kind == "union_tag_not_found":
-        return "required key `kind` is missing (jira or github)"
+        return f"required key `kind` is missing ({' or '.join(error.get('ctx', {}).get('expected_tags', '').replace(chr(39), '').split(', '))})"
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
     value = error.get("input")
     if kind in ("enum", "greater_than", "greater_than_equal", "less_than", "less_than_equal", "int_parsing",
@@ -127,11 +127,11 @@ def _describe(error: dict[str, Any]) -> str:
 
 
 def config_error_from(exc: ValidationError, file: str | Path, locator: Locator,
-                      union_at: int | None = None) -> ConfigError:
+                      union_at: int | None = None, prefix: tuple[str | int, ...] = ()) -> ConfigError:
     """The first validation problem as one ConfigError; `union_at` is where pydantic puts a
     discriminated union's tag in the path (noise to a user), e.g. 2 for trackers.NAME.<tag>.url."""
     error = exc.errors(include_url=False)[0]
-    path = tuple(error.get("loc", ()))
+    path = prefix + tuple(error.get("loc", ()))
     if union_at is not None and len(path) > union_at + 1 and path[0] == "trackers":
         path = path[:union_at] + path[union_at + 1:]
     return ConfigError(_describe(error), file=str(file), key=dotted(path) or None,

@@ -7,10 +7,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from connector.changes import ChangePlan, check_safety, plan_changes, render_json, render_text
+from connector.changes import ChangePlan, check_safety, plan_changes
 from connector.errors import ExitCode, UnsafePlan
-from connector.model import Scope, Status
+from connector.model import Status
+from connector.plan_render import render_json, render_text
 from connector.reconcile import reconcile
+from connector.trackers.github.scopes import GithubScope
+from connector.trackers.jira.scopes import JiraScope
 from tests.test_reconcile_builders import JIRA_SCOPE, JIRA_WATCH, NOW, gh, jira, members_for, milestone, plan
 
 
@@ -35,15 +38,15 @@ def test_diff_adds_and_removes_only_owned_labels():
     assert (by_key["CHK-1"].add, by_key["CHK-1"].remove) == ({"plan:at-risk"}, {"plan:on-track"})
     assert (by_key["CHK-2"].add, by_key["CHK-2"].remove) == (frozenset(), {"plan:at-risk"})
     assert by_key["acme/checkout-web#4"].add == {"plan:at-risk"} and not by_key["acme/checkout-web#4"].remove
-    assert by_key["CHK-1"].reasons == ("milestone beta is at-risk: 1 item blocked: CHK-1",)
-    assert by_key["CHK-2"].reasons == ("done: owned labels are for open work only",)
+    assert tuple(map(str, by_key["CHK-1"].reasons)) == ("milestone beta is at-risk: 1 item blocked: CHK-1",)
+    assert tuple(map(str, by_key["CHK-2"].reasons)) == ("done: owned labels are for open work only",)
     assert result.items_in_scope == 44 and result.items_labelled_now == 3
 
 
 def test_changes_sorted_by_tracker_then_milestone_then_key():
-    late = milestone("late", due=date(2026, 11, 1), scope=(Scope(tracker="jira", items=("CHK-12", "CHK-3")),))
+    late = milestone("late", due=date(2026, 11, 1), scope=(JiraScope(tracker="jira", items=("CHK-12", "CHK-3")),))
     items = [jira(12), jira(3), jira(2), jira(30), gh(10), gh(9), *history()]
-    the_plan = plan(milestone(scope=(JIRA_SCOPE, Scope(tracker="github", repo="acme/checkout-web",
+    the_plan = plan(milestone(scope=(JIRA_SCOPE, GithubScope(tracker="github", repo="acme/checkout-web",
                                                         milestone="Beta"))), late)
     keys = [i.key for i in items if i.tracker == "jira" and i.key not in ("CHK-30",)]
     members = members_for(items, (JIRA_SCOPE, keys), (JIRA_WATCH, [i.key for i in items if i.tracker == "jira"]))
@@ -103,7 +106,7 @@ def test_custom_prefix_owns_only_its_labels():
 
 
 def _plan(changed: int, in_scope: int, labelled: int) -> ChangePlan:
-    from connector.adapters.base import LabelChange
+    from connector.values import LabelChange
 
     changes = tuple(LabelChange("jira", str(n), f"CHK-{n}", add=frozenset({"plan:at-risk"})) for n in range(changed))
     return ChangePlan(changes, items_in_scope=in_scope, items_labelled_now=labelled)
@@ -167,7 +170,7 @@ def test_each_label_line_gives_its_own_reason():
 
 
 def _two_trackers(jira_changed: int, github_changed: int) -> ChangePlan:
-    from connector.adapters.base import LabelChange
+    from connector.values import LabelChange
 
     changes = tuple(LabelChange("jira", str(n), f"CHK-{n}", add=frozenset({"plan:at-risk"}))
                     for n in range(jira_changed))

@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from connector.forecast import HORIZON_DAYS, Throughput, daily_throughput, forecast_backlogs
-from connector.model import Scope, Status
+from connector.model import Status
 from connector.reconcile import NO_THROUGHPUT, Health, reconcile
+from connector.trackers.jira.scopes import JiraScope
 from tests.test_reconcile_builders import JIRA_SCOPE, NOW, jira, members_for, milestone, plan
 
 TODAY = date(2026, 11, 26)
@@ -76,7 +77,7 @@ def test_far_futures_stop_at_the_horizon():
 
 def _reconcile_with(items, the_plan, events=(), **kw):
     jira_keys = [i.key for i in items if i.tracker == "jira"]
-    members = members_for(items, *((s, jira_keys) for m in the_plan.milestones for s in m.scope if s.jql))
+    members = members_for(items, *((s, jira_keys) for m in the_plan.milestones for s in m.scope if s.remote))
     return reconcile(the_plan, items, members, (), events, now=NOW, **kw)
 
 
@@ -109,11 +110,11 @@ def test_done_events_count_once_per_item_and_reopened_items_do_not_count():
 
 
 def test_earlier_milestones_are_queued_ahead_of_later_ones():
-    alpha = milestone("alpha", due=date(2026, 12, 1), scope=(Scope(tracker="jira", items=("CHK-1", "CHK-2")),))
+    alpha = milestone("alpha", due=date(2026, 12, 1), scope=(JiraScope(tracker="jira", items=("CHK-1", "CHK-2")),))
     beta = milestone("beta", due=date(2026, 12, 20),
-                     scope=(Scope(tracker="jira", items=("CHK-2", "CHK-3", "CHK-4")),))
+                     scope=(JiraScope(tracker="jira", items=("CHK-2", "CHK-3", "CHK-4")),))
     done = [jira(10 + n, Status.DONE, resolved=NOW - timedelta(days=n)) for n in range(30)]
-    history = Scope(tracker="jira", items=tuple(i.key for i in done))
+    history = JiraScope(tracker="jira", items=tuple(i.key for i in done))
     past = milestone("past", due=date(2026, 11, 25), scope=(history,))
     rec = _reconcile_with([jira(1), jira(2), jira(3), jira(4), *done], plan(beta, alpha, past, watch=()))
     assert rec.milestone("alpha").forecast.backlog == 2

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from connector.adapters.base import RequestStats
 from connector.errors import ExitCode
 from connector.metrics import OUTCOMES, RunMetrics, TrackerMetrics, outcome_for_exit_code, write_metrics
+from connector.values import RequestStats
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 EXPECTED_FAMILIES = {
@@ -172,7 +172,7 @@ def test_run_metrics_from_request_stats_and_exit_codes():
 
 
 def test_no_token_reaches_the_metrics_file(tmp_path, monkeypatch):
-    from connector.settings import JiraTrackerSettings
+    from connector.trackers.jira.config import JiraTrackerSettings
 
     monkeypatch.setenv("JIRA_API_TOKEN", "jira-secret-token-value-1234")
     tracker = JiraTrackerSettings(kind="jira", url="https://example.atlassian.net", token_env="JIRA_API_TOKEN",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from connector.model import Presence, Scope, Status
+from connector.model import Presence, Status
 from connector.reconcile import NO_ITEMS, Health, reconcile
+from connector.trackers.github.scopes import GithubScope
+from connector.trackers.jira.scopes import JiraScope
 from tests.test_reconcile_builders import (
     GH_SCOPE,
     GH_WATCH,
@@ -62,7 +64,7 @@ def test_every_item_done_or_dropped_is_done_and_carries_no_labels():
 
 
 def test_milestone_without_items_is_at_risk():
-    rec = run(plan(milestone(scope=(Scope(tracker="jira", jql="project = NONE"),))), [jira(1)], jira_beta=[])
+    rec = run(plan(milestone(scope=(JiraScope(tracker="jira", jql="project = NONE"),))), [jira(1)], jira_beta=[])
     assert rec.milestone("beta").health is Health.AT_RISK
     assert rec.milestone("beta").reasons == (NO_ITEMS,)
 
@@ -154,14 +156,14 @@ def test_milestone_date_drift_for_github_milestone_and_jira_version():
 
 def test_dependency_due_later_and_dependency_off_track_are_risks():
     beta = milestone(due=date(2027, 1, 10))
-    ga = milestone("ga", due=date(2026, 12, 20), scope=(Scope(tracker="jira", items=("CHK-50",)),),
+    ga = milestone("ga", due=date(2026, 12, 20), scope=(JiraScope(tracker="jira", items=("CHK-50",)),),
                    depends_on=("beta",))
     rec = run(plan(beta, ga), [jira(1), jira(50), *history()])
     assert [f.message for f in kinds(rec, "dependency-risk")] == [
         "milestone ga (due 2026-12-20) depends on beta, which is due later (2027-01-10)"]
 
     late_beta = milestone(due=date(2026, 11, 1))
-    ga2 = milestone("ga", due=date(2026, 12, 20), scope=(Scope(tracker="jira", items=("CHK-50",)),),
+    ga2 = milestone("ga", due=date(2026, 12, 20), scope=(JiraScope(tracker="jira", items=("CHK-50",)),),
                     depends_on=("beta",))
     rec = run(plan(late_beta, ga2), [jira(1), jira(50), *history()])
     assert rec.milestone("beta").health is Health.OFF_TRACK
@@ -203,7 +205,7 @@ def test_dates_are_compared_in_the_plan_timezone():
 
 def test_worst_health_label_where_an_item_is_in_several_milestones():
     shared = jira(1)
-    late = milestone("late", due=date(2026, 11, 1), scope=(Scope(tracker="jira", items=("CHK-1",)),))
+    late = milestone("late", due=date(2026, 11, 1), scope=(JiraScope(tracker="jira", items=("CHK-1",)),))
     rec = run(plan(milestone(), late), [shared, jira(2), *history()])
     assert rec.membership[shared.uid] == ("beta", "late")
     assert rec.desired_labels[shared.uid] == {"plan:off-track", "plan:overdue"}
@@ -212,9 +214,9 @@ def test_worst_health_label_where_an_item_is_in_several_milestones():
 
 
 def test_github_scopes_are_evaluated_locally_case_insensitively():
-    by_label = Scope(tracker="github", repo="ACME/Checkout-Web", label="Beta-Scope")
-    by_items = Scope(tracker="github", repo="acme/checkout-web", items=("acme/checkout-web#3",))
-    jira_items = Scope(tracker="jira", items=("CHK-4",))
+    by_label = GithubScope(tracker="github", repo="ACME/Checkout-Web", label="Beta-Scope")
+    by_items = GithubScope(tracker="github", repo="acme/checkout-web", items=("acme/checkout-web#3",))
+    jira_items = JiraScope(tracker="jira", items=("CHK-4",))
     ms = milestone(scope=(by_label, by_items, jira_items))
     items = [gh(1, labels=("beta-scope",), milestones=()), gh(2, milestones=()), gh(3, milestones=()), jira(4),
              jira(5), gh(6, repo="acme/other", labels=("beta-scope",))]
@@ -298,13 +300,14 @@ def test_an_item_that_left_every_scope_loses_the_owned_labels_we_gave_it():
     from datetime import UTC, date, datetime
 
     from connector.changes import plan_changes
-    from connector.model import Plan, PlanHeader, PlanMilestone, Scope, Status, WorkItem
+    from connector.model import Plan, PlanHeader, PlanMilestone, Status, WorkItem
     from connector.reconcile import reconcile
+    from connector.trackers.github.scopes import GithubScope
 
     now = datetime(2026, 11, 20, tzinfo=UTC)
     plan = Plan(plan=PlanHeader(name="p"), milestones=(PlanMilestone(
         key="beta", title="Beta", due=date(2026, 12, 1),
-        scope=(Scope(tracker="gh", repo="acme/web", milestone="Beta"),)),))
+        scope=(GithubScope(tracker="gh", repo="acme/web", milestone="Beta"),)),))
     moved = WorkItem(tracker="gh", id="1", key="acme/web#1", container="acme/web", url="https://x/1", title="t",
                      type="issue", status=Status.TODO, raw_status="open", created=now, updated=now,
                      labels=("plan:at-risk", "customer"), milestones=("GA",))

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from connector.model import Milestone, Plan, PlanHeader, PlanMilestone, Scope, Status, WorkItem
+from connector.trackers.github.scopes import GithubScope
+from connector.trackers.jira.scopes import JiraScope
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-JIRA_SCOPE = Scope(tracker="jira", jql='project = CHK AND fixVersion = "Beta"')
-GH_SCOPE = Scope(tracker="github", repo="acme/checkout-web", milestone="Beta")
-JIRA_WATCH = Scope(tracker="jira", jql="project = CHK")
-GH_WATCH = Scope(tracker="github", repo="acme/checkout-web")
+JIRA_SCOPE = JiraScope(tracker="jira", jql='project = CHK AND fixVersion = "Beta"')
+GH_SCOPE = GithubScope(tracker="github", repo="acme/checkout-web", milestone="Beta")
+JIRA_WATCH = JiraScope(tracker="jira", jql="project = CHK")
+GH_WATCH = GithubScope(tracker="github", repo="acme/checkout-web")
 
 
 def jira(n: int, status: Status = Status.TODO, **kw) -> WorkItem:

@@ -18,12 +18,9 @@ from connector.report import sections
 from connector.report.history import burnups, changes_by_item, membership_at, rewind, same_scopes
 from connector.report.model import ForecastView, MilestoneSection, Progress, Report
 from connector.settings import Settings
+from connector.trackers import registry
 
 log = logging.getLogger(__name__)
-
-JIRA_SCOPE_NOTE = ("Jira scope membership (JQL) is known only as of the latest pull, so for past weeks "
-                   "Jira items are placed in milestones by today's membership; GitHub scopes are "
-                   "evaluated exactly on each item's recorded state.")
 
 
 def week_bounds(week: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -53,11 +50,12 @@ MILESTONE_NOTE_KINDS = ("milestone-date-drift", "dependency-risk")
 
 def build_report(store, plan: Plan, settings: Settings, *, week: str | None = None,
                  as_of: datetime | None = None, now: datetime | None = None,
-                 reconciler: Callable | None = None) -> Report:
+                 reconciler: Callable | None = None, reconciliation=None) -> Report:
     """The report for `week` (ISO, plan timezone), or as of an instant, or now.
 
     A week's report is as of the end of that week, or now if that is earlier; "this week" is the
-    seven days up to that instant (for `--week`: from the week's Monday 00:00).
+    seven days up to that instant (for `--week`: from the week's Monday 00:00). `reconciliation` is the
+    current run's (for the current week only): it is used as is instead of reconciling again.
     """
     if week and as_of:
         raise ConfigError("give either --week or --as-of, not both")
@@ -90,7 +88,8 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
                          forecast_runs=settings.reconcile.forecast_runs, seed=settings.reconcile.seed)
 
     end_items = store.items_as_of(instant)
-    end_rec = run(end_plan, end_items, instant)
+    current = reconciliation is not None and not historical and week is None and as_of is None
+    end_rec = reconciliation if current else run(end_plan, end_items, instant)
     items = {i.uid: i for i in end_items}
 
     history_start = datetime.combine(end_plan.plan.start, time(), tzinfo=tz).astimezone(UTC) \
@@ -129,7 +128,7 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
 
     changes = sections.week_changes(start_membership, end_rec.membership, ref, history, period_start, instant,
                                     changed)
-    limitations = [JIRA_SCOPE_NOTE] if any(k == "jira" for k in kinds.values()) or not kinds else []
+    limitations = [note for kind in sorted(set(kinds.values())) for note in registry.kind(kind).report_notes]
     limitations.append("Tracker milestones (versions, sprints, GitHub milestones) are as of the latest pull.")
     return Report(
         plan_name=end_plan.plan.name, objective=end_plan.plan.objective, label=label,

@@ -14,12 +14,12 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import accumulate
 
-from connector.model import Plan, PlanMilestone, Presence, Scope, Status, WorkItem
+from connector.model import Plan, PlanMilestone, Presence, Scope, Status, Uid, WorkItem
 from connector.report.model import BurnPoint
 
 log = logging.getLogger(__name__)
 
-Uid = tuple[str, str]
+
 _TUPLE_FIELDS = {"milestones", "labels", "assignees", "links"}
 _REBUILT = {"status", "milestones", "labels", "presence", "key", "due", "estimate", "assignees"}
 
@@ -81,27 +81,16 @@ def changes_by_item(changes: Iterable) -> dict[Uid, list]:
 
 
 def scope_matches(scope: Scope, item: WorkItem, members: Mapping[str, frozenset[Uid]]) -> bool:
-    """Whether `item` (in some past state) is in `scope`.
+    """Whether `item` (in some past state) is in `scope`: the scope's own rule, as reconcile uses it.
 
-    GitHub scopes are evaluated on the item's own fields, so past weeks are exact; JQL scopes can
-    only use the membership the store holds now (the Jira pull's answer), which the report states.
+    Scopes plansync evaluates are exact for past weeks; scopes the tracker evaluates (JQL) can only use
+    the membership the store holds now (the pull's answer), which the report states.
     """
     if scope.tracker != item.tracker:
         return False
-    if scope.jql is not None:
+    if scope.remote:
         return item.uid in members.get(scope.id, frozenset())
-    # case-insensitive, as reconcile evaluates scopes
-    if scope.repo and scope.repo.casefold() != item.container.casefold():
-        return False
-    if scope.items:
-        return item.key.casefold() in {k.casefold() for k in scope.items}
-    if scope.milestone is not None:
-        return scope.milestone.casefold() in {m.casefold() for m in item.milestones}
-    if scope.label is not None:
-        return scope.label.casefold() in {lb.casefold() for lb in item.labels}
-    if scope.repo:
-        return True
-    return item.uid in members.get(scope.id, frozenset())
+    return scope.matches(item)
 
 
 def in_milestone(milestone: PlanMilestone, item: WorkItem, members: Mapping[str, frozenset[Uid]]) -> bool:

@@ -10,12 +10,11 @@ import logging
 import re
 
 from connector.settings import PublishSettings
+from connector.trackers import registry
 
 log = logging.getLogger(__name__)
 
 _WEEK = re.compile(r"^\d{4}-W\d{2}$")
-# GitHub rejects comment bodies over 65,536 characters; Jira Cloud over 32,767.
-_MAX_BODY = {"github": 65_000, "jira": 32_000}
 _TRUNCATED = "\n\n_(The report was cut here to fit the tracker's comment limit; the full report is in the HTML and JSON files.)_\n"
 
 
@@ -25,10 +24,10 @@ def publish_marker(week: str) -> str:
     return f"<!-- plansync:weekly-report {week} -->"
 
 
-def comment_body(markdown: str, week: str, kind: str = "github") -> str:
+def comment_body(markdown: str, week: str, kind: str) -> str:
     """The marker line, then the report, cut at a line boundary to fit the tracker's limit."""
     marker = publish_marker(week)
-    limit = _MAX_BODY.get(kind, 32_000) - len(marker) - len(_TRUNCATED) - 1
+    limit = registry.kind(kind).comment_limit - len(marker) - len(_TRUNCATED) - 1
     if len(markdown) > limit:
         markdown = markdown[: markdown.rfind("\n", 0, limit) + 1 or limit] + _TRUNCATED
     return f"{marker}\n{markdown}"

@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, select, update
 
-from connector.adapters.base import PullResult
 from connector.model import Cursor, Presence, WorkItem
 from connector.store import bulk
 from connector.store.codec import content_hash, history_rows, item_row, milestone_row
@@ -26,6 +25,7 @@ from connector.store.tables import (
     scope_members,
 )
 from connector.store.types import as_utc
+from connector.values import PullResult
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from connector.adapters.base import LabelChange
+from connector.values import LabelChange
 
 JOURNAL_STATES = ("planned", "sent", "confirmed", "failed", "superseded")
 # Which state may follow which; a resumed apply may re-send, and marking twice is harmless.

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, func, select, update
 
 from connector import clock
-from connector.adapters.base import LabelChange, PullResult
 from connector.errors import LeaseHeld
 from connector.model import Cursor, Milestone, Plan, Presence, WorkItem
 from connector.store import bulk, engine, history, lease
@@ -32,6 +31,7 @@ from connector.store.tables import (
     write_journal,
 )
 from connector.store.types import as_utc
+from connector.values import LabelChange, LabelReason, PullResult
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -253,7 +253,7 @@ class Store:
         now = clock.now()
         rows = [{"run_id": run_id, "tracker": ch.tracker, "item_id": ch.item_id, "key": ch.key,
                  "add_labels": dump_list(sorted(ch.add)), "remove_labels": dump_list(sorted(ch.remove)),
-                 "reasons": dump_list(ch.reasons), "state": "planned", "error": None,
+                 "reasons": dump_list([[r.code, r.text, r.milestone] for r in ch.reasons]), "state": "planned", "error": None,
                  "created": now, "updated": now} for ch in changes]
 
         def work(conn: Connection) -> list[int]:
@@ -344,7 +344,8 @@ def _journal_entry(row: Any) -> JournalEntry:
     change = LabelChange(tracker=row["tracker"], item_id=row["item_id"], key=row["key"],
                          add=frozenset(load_tuple(row["add_labels"])),
                          remove=frozenset(load_tuple(row["remove_labels"])),
-                         reasons=load_tuple(row["reasons"]))
+                         reasons=tuple(LabelReason(*r) if isinstance(r, list) else LabelReason("", str(r))
+                                       for r in load_tuple(row["reasons"])))
     return JournalEntry(id=row["id"], run_id=row["run_id"], change=change, state=row["state"],
                         created=row["created"], updated=row["updated"], error=row["error"])
 

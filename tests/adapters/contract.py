@@ -11,9 +11,10 @@ from datetime import UTC
 
 import pytest
 
-from connector.adapters.base import LabelChange, PullRequest, PullResult, TrackerAdapter
 from connector.errors import AuthError
 from connector.model import Scope, Status, WorkItem
+from connector.trackers.base import TrackerAdapter
+from connector.values import LabelChange, PullResult, PullSpec
 
 
 class AdapterContract:
@@ -42,7 +43,7 @@ class AdapterContract:
 
     # --- helpers -------------------------------------------------------------------------------
     def full_pull(self, adapter: TrackerAdapter, sandbox) -> PullResult:
-        return adapter.pull(PullRequest(scopes=self.scopes(sandbox), cursors={}, full=True))
+        return adapter.pull(PullSpec(scopes=self.scopes(sandbox), cursors={}, full=True))
 
     def an_open_item(self, result: PullResult) -> WorkItem:
         items = [i for i in result.all_items().values() if i.status.is_open and not i.is_pull_request]
@@ -57,7 +58,7 @@ class AdapterContract:
     def test_wrong_token_is_an_auth_error_naming_the_tracker(self, sandbox):
         adapter = self.make_adapter(sandbox, token="wrong-token-123")
         with pytest.raises(AuthError) as caught:
-            adapter.pull(PullRequest(scopes=self.scopes(sandbox), cursors={}, full=False))
+            adapter.pull(PullSpec(scopes=self.scopes(sandbox), cursors={}, full=False))
         assert adapter.name in str(caught.value)
         assert "wrong-token-123" not in str(caught.value)
 
@@ -80,7 +81,7 @@ class AdapterContract:
         first = self.full_pull(adapter, sandbox)
         cursors = {s.scope_id: s.cursor for s in first.scopes}
         again = self.make_adapter(sandbox)
-        result = again.pull(PullRequest(scopes=self.scopes(sandbox), cursors=cursors))
+        result = again.pull(PullSpec(scopes=self.scopes(sandbox), cursors=cursors))
         changed = [i for s in result.scopes for i in s.items
                    if i.updated > max(c.updated for c in cursors.values() if c.updated)]
         assert changed == []
@@ -92,7 +93,7 @@ class AdapterContract:
         item = self.an_open_item(first)
         self.touch(sandbox, item)
         cursors = {s.scope_id: s.cursor for s in first.scopes}
-        result = self.make_adapter(sandbox).pull(PullRequest(scopes=self.scopes(sandbox), cursors=cursors))
+        result = self.make_adapter(sandbox).pull(PullSpec(scopes=self.scopes(sandbox), cursors=cursors))
         assert item.id in result.all_items()
 
     def test_push_labels_touches_only_owned_labels(self, sandbox):

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import responses
 
-from connector.settings import GithubTrackerSettings
+from connector.trackers.github.config import GithubTrackerSettings
 
 REFDATA = Path(__file__).resolve().parents[2].parent / "shared" / "refdata" / "github-replay"
 REPLAY = REFDATA / "pygithub" / "ReplayData"

@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import responses
 
-from connector.adapters.jira import JiraAdapter
-from connector.mapping import load_jira_mapping
-from connector.settings import JiraTrackerSettings
+from connector.trackers.jira.adapter import JiraAdapter
+from connector.trackers.jira.config import JiraTrackerSettings
+from connector.trackers.jira.mapping import load_jira_mapping
 
 REFDATA = Path(__file__).resolve().parents[3] / "shared" / "refdata" / "jira-recorded"
 BASE = "https://acme.atlassian.net"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 
-from connector.adapters.base import PullRequest
-from connector.adapters.github import repo_scope_id
-from connector.model import Scope
+from connector.trackers.github.adapter import repo_scope_id
+from connector.trackers.github.scopes import GithubScope
+from connector.values import PullSpec
 from tests.adapters.test_github_sandbox import LIST, REPO, make_github, visible_issues
 
 REPOS = (REPO, "acme/payments-api", "acme/infra")
@@ -18,7 +18,7 @@ def full_pull(sandbox, monkeypatch, workers: int):
     adapter.page_workers = workers
     sandbox.reset_counts()
     try:
-        result = adapter.pull(PullRequest(scopes=tuple(Scope(tracker="gh", repo=r) for r in REPOS), cursors={},
+        result = adapter.pull(PullSpec(scopes=tuple(GithubScope(tracker="gh", repo=r) for r in REPOS), cursors={},
                                           full=True))
         connections = adapter._idle_transports.qsize()
         return result, adapter.stats, sandbox.count(endpoint=LIST), connections
@@ -71,7 +71,7 @@ def test_an_issue_created_after_the_first_page_is_still_read(sandbox_factory, mo
 
     adapter._rest_concurrently = create_then_continue
     try:
-        result = adapter.pull(PullRequest(scopes=(Scope(tracker="gh", repo="acme/infra"),), cursors={}, full=True))
+        result = adapter.pull(PullSpec(scopes=(GithubScope(tracker="gh", repo="acme/infra"),), cursors={}, full=True))
     finally:
         adapter.close()
     ids = set(result.all_items())

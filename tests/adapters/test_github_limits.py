@@ -12,12 +12,12 @@ import responses
 from responses import matchers
 
 from connector import clock
-from connector.adapters.base import PullRequest
-from connector.adapters.github import GithubAdapter
-from connector.adapters.http import RetryPolicy
 from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, RetriableAPIError
-from connector.mapping import load_github_mapping
-from connector.model import Scope
+from connector.http import RetryPolicy
+from connector.trackers.github.adapter import GithubAdapter
+from connector.trackers.github.mapping import load_github_mapping
+from connector.trackers.github.scopes import GithubScope
+from connector.values import PullSpec
 from tests.adapters.github_fixtures import (
     API,
     TOKEN,
@@ -33,7 +33,7 @@ from tests.adapters.github_fixtures import (
 
 REPO = "PyGithub/PyGithub"
 LIST = f"{API}/repos/{REPO}/issues"
-SCOPES = (Scope(tracker="gh", repo=REPO),)
+SCOPES = (GithubScope(tracker="gh", repo=REPO),)
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def adapter(monkeypatch):
 
 
 def full(adapter):
-    return adapter.pull(PullRequest(scopes=SCOPES, cursors={}, full=True))
+    return adapter.pull(PullSpec(scopes=SCOPES, cursors={}, full=True))
 
 
 def secondary_record():

@@ -10,11 +10,13 @@ import pytest
 import responses
 from responses import matchers
 
-from connector.adapters.base import PullRequest
-from connector.adapters.github import GithubAdapter, repo_scope_id
 from connector.errors import FatalAPIError
-from connector.mapping import load_github_mapping
 from connector.model import Cursor, Scope, Status
+from connector.trackers.github.adapter import GithubAdapter, repo_scope_id
+from connector.trackers.github.mapping import load_github_mapping
+from connector.trackers.github.scopes import GithubScope
+from connector.trackers.jira.scopes import JiraScope
+from connector.values import PullSpec
 from tests.adapters.github_fixtures import (
     API,
     clone_issues,
@@ -47,7 +49,7 @@ def adapter(monkeypatch):
 
 
 def scopes(repo: str = REPO, **narrowing) -> tuple[Scope, ...]:
-    return (Scope(tracker="gh", repo=repo, **narrowing),)
+    return (GithubScope(tracker="gh", repo=repo, **narrowing),)
 
 
 def milestones_record():
@@ -64,7 +66,7 @@ def test_full_pull_marks_pull_requests_and_normalizes(rsps, adapter):
     register(rsps, "GET", LIST, record, match=(matchers.query_param_matcher(FULL_QUERY),))
     register_milestones(rsps)
 
-    result = adapter.pull(PullRequest(scopes=scopes(), cursors={}, full=True))
+    result = adapter.pull(PullSpec(scopes=scopes(), cursors={}, full=True))
 
     raw = record.json()
     items = result.all_items()
@@ -106,7 +108,7 @@ def test_state_reason_not_planned_is_dropped_and_links_are_found(rsps, adapter):
     register(rsps, "GET", LIST, body=[closed, completed, blocked])
     register_milestones(rsps)
 
-    items = adapter.pull(PullRequest(scopes=scopes(), cursors={}, full=True)).all_items()
+    items = adapter.pull(PullSpec(scopes=scopes(), cursors={}, full=True)).all_items()
 
     assert items["1"].status is Status.DROPPED and items["1"].raw_status == "closed/not_planned"
     assert items["1"].resolved is not None
@@ -124,7 +126,7 @@ def test_links_are_followed_for_every_page(rsps, adapter):
         register(rsps, "GET", f"{API}{page.path}", page)
     register_milestones(rsps)
 
-    result = adapter.pull(PullRequest(scopes=scopes(), cursors={}, full=True))
+    result = adapter.pull(PullSpec(scopes=scopes(), cursors={}, full=True))
 
     expected = {str(i["id"]) for page in pages for i in page.json()}
     assert set(result.all_items()) == expected and len(expected) == 13  # 13 issues, 3 a page
@@ -144,7 +146,7 @@ def test_full_pull_costs_ceil_n_over_100_list_requests_and_no_per_issue_request(
                  match=(matchers.query_param_matcher(query),))
     register_milestones(rsps)
 
-    result = adapter.pull(PullRequest(scopes=scopes(), cursors={}, full=True))
+    result = adapter.pull(PullSpec(scopes=scopes(), cursors={}, full=True))
 
     assert len(result.all_items()) == count
     assert adapter.stats.requests == math.ceil(count / 100) + 1
@@ -162,7 +164,7 @@ def test_since_is_utc_with_z_from_a_plus_two_cursor(rsps, adapter):
              match=(matchers.query_param_matcher(dict(INCREMENTAL_QUERY, since="2026-05-07T11:55:00Z")),))
     register_milestones(rsps)
 
-    result = adapter.pull(PullRequest(scopes=scopes(), cursors={cursor.scope_id: cursor}))
+    result = adapter.pull(PullSpec(scopes=scopes(), cursors={cursor.scope_id: cursor}))
 
     [scope] = result.scopes
     assert not scope.complete and not result.census
@@ -178,7 +180,7 @@ def test_unchanged_repo_costs_one_request_answered_304_and_keeps_the_cursor(rsps
              match=(matchers.header_matcher({"If-None-Match": etag}),
                     matchers.query_param_matcher(dict(INCREMENTAL_QUERY, since="2026-05-07T11:55:00Z"))))
 
-    result = adapter.pull(PullRequest(scopes=scopes(), cursors={cursor.scope_id: cursor}))
+    result = adapter.pull(PullSpec(scopes=scopes(), cursors={cursor.scope_id: cursor}))
 
     [scope] = result.scopes
     assert scope.items == () and not scope.complete
@@ -192,7 +194,7 @@ def test_etag_is_kept_only_when_the_first_page_is_the_whole_answer(rsps, adapter
     issues = clone_issues(modern_issue(), REPO, 3)
     register(rsps, "GET", LIST, body=issues, headers={"ETag": 'W/"small"'})
     register_milestones(rsps)
-    small = adapter.pull(PullRequest(scopes=scopes(), cursors={cursor.scope_id: cursor})).scopes[0]
+    small = adapter.pull(PullSpec(scopes=scopes(), cursors={cursor.scope_id: cursor})).scopes[0]
     assert small.cursor.etag == 'W/"small"'
     assert small.cursor.updated == max(i.updated for i in small.items) > cursor.updated
 
@@ -200,7 +202,7 @@ def test_etag_is_kept_only_when_the_first_page_is_the_whole_answer(rsps, adapter
     many = clone_issues(modern_issue(), REPO, 100)
     register(rsps, "GET", LIST, body=many, headers={"ETag": 'W/"page1"'})
     register_milestones(rsps)
-    full_page = adapter.pull(PullRequest(scopes=scopes(), cursors={cursor.scope_id: cursor})).scopes[0]
+    full_page = adapter.pull(PullSpec(scopes=scopes(), cursors={cursor.scope_id: cursor})).scopes[0]
     # a full first page may have more pages behind it, and changes land at the end: no ETag
     assert full_page.cursor.etag is None
 
@@ -211,10 +213,10 @@ def test_items_scope_in_an_otherwise_unpulled_repo_pulls_that_repo_once(rsps, ad
     register_milestones(rsps)
     register(rsps, "GET", f"{API}/repos/{other}/issues", body=clone_issues(modern_issue(), other, 1, start_id=1))
     register(rsps, "GET", f"{API}/repos/{other}/milestones", body=[])
-    request_scopes = (*scopes(), *scopes(milestone="Beta"), Scope(tracker="gh", items=(f"{other}#1",)),
-                      Scope(tracker="jira", jql="project = X"))
+    request_scopes = (*scopes(), *scopes(milestone="Beta"), GithubScope(tracker="gh", items=(f"{other}#1",)),
+                      JiraScope(tracker="jira", jql="project = X"))
 
-    result = adapter.pull(PullRequest(scopes=request_scopes, cursors={}, full=True))
+    result = adapter.pull(PullSpec(scopes=request_scopes, cursors={}, full=True))
 
     assert [s.scope_id for s in result.scopes] == [repo_scope_id("gh", REPO), repo_scope_id("gh", other)]
     assert adapter.stats.requests == 4
@@ -223,13 +225,13 @@ def test_items_scope_in_an_otherwise_unpulled_repo_pulls_that_repo_once(rsps, ad
 def test_malformed_json_fails_the_pull_cleanly(rsps, adapter):
     register(rsps, "GET", LIST, body='[{"id": 1, "number": 1, "title": "trunc')
     with pytest.raises(FatalAPIError, match="not JSON"):
-        adapter.pull(PullRequest(scopes=scopes(), cursors={}, full=True))
+        adapter.pull(PullSpec(scopes=scopes(), cursors={}, full=True))
 
 
 def test_a_json_object_where_a_list_belongs_fails_cleanly(rsps, adapter):
     register(rsps, "GET", LIST, body={"message": "surprise"})
     with pytest.raises(FatalAPIError, match="JSON array"):
-        adapter.pull(PullRequest(scopes=scopes(), cursors={}, full=True))
+        adapter.pull(PullSpec(scopes=scopes(), cursors={}, full=True))
 
 
 def test_api_version_is_pinned_and_the_token_is_sent(rsps, monkeypatch):
@@ -250,7 +252,7 @@ def test_enterprise_base_url_keeps_its_path_prefix(rsps, monkeypatch):
     adapter = GithubAdapter(tracker_settings(monkeypatch, url=base), load_github_mapping())
     register(rsps, "GET", f"{base}/repos/{REPO}/issues", body=[])
     register(rsps, "GET", f"{base}/repos/{REPO}/milestones", body=[])
-    result = adapter.pull(PullRequest(scopes=scopes(), cursors={}, full=True))
+    result = adapter.pull(PullSpec(scopes=scopes(), cursors={}, full=True))
     assert result.all_items() == {} and adapter.stats.requests == 2
 
 
@@ -267,7 +269,7 @@ def test_an_item_changed_while_paging_keeps_the_old_cursor(rsps, adapter):
              match=(matchers.query_param_matcher(dict(INCREMENTAL_QUERY, since="2026-04-29T23:55:00Z", page="2")),))
     register_milestones(rsps)
 
-    result = adapter.pull(PullRequest(scopes=scopes(), cursors={cursor.scope_id: cursor}))
+    result = adapter.pull(PullSpec(scopes=scopes(), cursors={cursor.scope_id: cursor}))
 
     [scope] = result.scopes
     assert scope.cursor.updated == cursor.updated and scope.cursor.etag is None

@@ -8,14 +8,15 @@ import math
 import pytest
 
 from connector import clock
-from connector.adapters.base import LabelChange, PullRequest
-from connector.adapters.github import GithubAdapter, repo_scope_id
-from connector.adapters.github_normalize import split_key
-from connector.adapters.http import RetryPolicy
 from connector.errors import FatalAPIError, RateLimitExhausted
-from connector.mapping import load_github_mapping
+from connector.http import RetryPolicy
 from connector.model import Presence, Scope, WorkItem
-from connector.settings import GithubTrackerSettings
+from connector.trackers.github.adapter import GithubAdapter, repo_scope_id
+from connector.trackers.github.config import GithubTrackerSettings
+from connector.trackers.github.mapping import load_github_mapping
+from connector.trackers.github.normalize import split_key
+from connector.trackers.github.scopes import GithubScope
+from connector.values import LabelChange, PullSpec
 from tests.adapters.contract import AdapterContract
 
 SANDBOX_TOKEN = "sandbox-github-token"
@@ -44,7 +45,7 @@ class TestGithubContract(AdapterContract):
         return make_github(sandbox, self.monkeypatch, token=token or SANDBOX_TOKEN)
 
     def scopes(self, sandbox) -> tuple[Scope, ...]:
-        return (Scope(tracker="gh", repo=REPO), Scope(tracker="gh", repo="acme/infra", label="bug"))
+        return (GithubScope(tracker="gh", repo=REPO), GithubScope(tracker="gh", repo="acme/infra", label="bug"))
 
     def touch(self, sandbox, item: WorkItem) -> None:
         repo, number = split_key(item.key)
@@ -67,7 +68,7 @@ def test_full_pull_costs_ceil_n_over_100_list_requests_plus_milestones(sandbox_f
     n = len(visible_issues(sandbox, REPO))
     assert n > 200, "the scale should give this repo several pages"
 
-    result = adapter.pull(PullRequest(scopes=(Scope(tracker="gh", repo=REPO),), cursors={}, full=True))
+    result = adapter.pull(PullSpec(scopes=(GithubScope(tracker="gh", repo=REPO),), cursors={}, full=True))
 
     items = result.all_items()
     assert len(items) == n
@@ -80,19 +81,19 @@ def test_full_pull_costs_ceil_n_over_100_list_requests_plus_milestones(sandbox_f
 
 
 def test_unchanged_repo_costs_one_request_answered_304(sandbox, monkeypatch):
-    scopes = (Scope(tracker="gh", repo=REPO),)
+    scopes = (GithubScope(tracker="gh", repo=REPO),)
     adapter = make_github(sandbox, monkeypatch)
-    first = adapter.pull(PullRequest(scopes=scopes, cursors={}, full=True))
+    first = adapter.pull(PullSpec(scopes=scopes, cursors={}, full=True))
     cursors = {s.scope_id: s.cursor for s in first.scopes}
     # the first incremental learns the ETag of the `since` URL
-    second = adapter.pull(PullRequest(scopes=scopes, cursors=cursors))
+    second = adapter.pull(PullSpec(scopes=scopes, cursors=cursors))
     cursors = {s.scope_id: s.cursor for s in second.scopes}
     assert cursors[repo_scope_id("gh", REPO)].etag
     sandbox.reset_counts()
     remaining = adapter.stats.rate_remaining
 
     third = make_github(sandbox, monkeypatch)
-    result = third.pull(PullRequest(scopes=scopes, cursors=cursors))
+    result = third.pull(PullSpec(scopes=scopes, cursors=cursors))
 
     assert sandbox.count() == 1 and sandbox.count(status=304) == 1
     assert third.stats.requests == 1 and third.stats.not_modified == 1
@@ -102,16 +103,16 @@ def test_unchanged_repo_costs_one_request_answered_304(sandbox, monkeypatch):
 
 
 def test_a_change_after_a_304_is_seen_and_the_cursor_advances(sandbox, monkeypatch):
-    scopes = (Scope(tracker="gh", repo=REPO),)
+    scopes = (GithubScope(tracker="gh", repo=REPO),)
     adapter = make_github(sandbox, monkeypatch)
-    cursors = {s.scope_id: s.cursor for s in adapter.pull(PullRequest(scopes=scopes, cursors={}, full=True)).scopes}
+    cursors = {s.scope_id: s.cursor for s in adapter.pull(PullSpec(scopes=scopes, cursors={}, full=True)).scopes}
     for _ in range(2):
-        cursors = {s.scope_id: s.cursor for s in adapter.pull(PullRequest(scopes=scopes, cursors=cursors)).scopes}
+        cursors = {s.scope_id: s.cursor for s in adapter.pull(PullSpec(scopes=scopes, cursors=cursors)).scopes}
     before = cursors[repo_scope_id("gh", REPO)]
     sandbox.clock.advance(minutes=30)
     changed = sandbox.update_github_issue(REPO, 3, title="retitled")
 
-    result = adapter.pull(PullRequest(scopes=scopes, cursors=cursors))
+    result = adapter.pull(PullSpec(scopes=scopes, cursors=cursors))
 
     [scope] = result.scopes
     assert str(changed.id) in {i.id for i in scope.items}
@@ -120,8 +121,8 @@ def test_a_change_after_a_304_is_seen_and_the_cursor_advances(sandbox, monkeypat
 
 def test_second_apply_of_the_same_labels_writes_nothing(sandbox, monkeypatch):
     adapter = make_github(sandbox, monkeypatch)
-    scopes = (Scope(tracker="gh", repo=REPO),)
-    item = next(i for i in adapter.pull(PullRequest(scopes=scopes, cursors={}, full=True)).all_items().values()
+    scopes = (GithubScope(tracker="gh", repo=REPO),)
+    item = next(i for i in adapter.pull(PullSpec(scopes=scopes, cursors={}, full=True)).all_items().values()
                 if i.is_open and not i.is_pull_request)
     desired = {"plan:on-track", "plan:overdue"}
 
@@ -133,7 +134,7 @@ def test_second_apply_of_the_same_labels_writes_nothing(sandbox, monkeypatch):
     first = adapter.push_labels(diff(item))
     assert first.ok and first.requests == 1
     writes = sandbox.count(method="POST") + sandbox.count(method="DELETE")
-    again = adapter.pull(PullRequest(scopes=scopes, cursors={}, full=True)).all_items()[item.id]
+    again = adapter.pull(PullSpec(scopes=scopes, cursors={}, full=True)).all_items()[item.id]
     second = adapter.push_labels(diff(again))
     assert second.ok and second.requests == 0 and second.change.empty
     assert sandbox.count(method="POST") + sandbox.count(method="DELETE") == writes
@@ -142,14 +143,14 @@ def test_second_apply_of_the_same_labels_writes_nothing(sandbox, monkeypatch):
 # --- census -----------------------------------------------------------------------------------------
 def test_census_marks_deleted_transferred_and_invisible_items(sandbox, monkeypatch):
     adapter = make_github(sandbox, monkeypatch)
-    scopes = (Scope(tracker="gh", repo=REPO),)
-    items = adapter.pull(PullRequest(scopes=scopes, cursors={}, full=True)).all_items()
+    scopes = (GithubScope(tracker="gh", repo=REPO),)
+    items = adapter.pull(PullSpec(scopes=scopes, cursors={}, full=True)).all_items()
     deleted, moved = sorted((i for i in items.values() if not i.is_pull_request), key=lambda i: i.id)[:2]
     sandbox.delete_github_issue(*split_key(deleted.key))
     new = sandbox.transfer_github_issue(*split_key(moved.key), "acme/payments-api")
     known_keys = {i.id: i.key for i in items.values()} | {"999999": f"{REPO}#99999"}
 
-    result = adapter.pull(PullRequest(scopes=scopes, cursors={}, full=True, known_ids=frozenset(known_keys),
+    result = adapter.pull(PullSpec(scopes=scopes, cursors={}, full=True, known_ids=frozenset(known_keys),
                                       known_keys=known_keys))
 
     gone = {g.id: g for g in result.gone}
@@ -166,7 +167,7 @@ def test_secondary_limits_are_waited_out(sandbox, monkeypatch, _no_real_sleep):
     sandbox.faults.add(preset="github_secondary", path=r"/issues$", times=1)
     sandbox.faults.add(preset="github_secondary_no_retry_after", path=r"/milestones$", times=1)
     adapter = make_github(sandbox, monkeypatch)
-    result = adapter.pull(PullRequest(scopes=(Scope(tracker="gh", repo=REPO),), cursors={}, full=True))
+    result = adapter.pull(PullSpec(scopes=(GithubScope(tracker="gh", repo=REPO),), cursors={}, full=True))
     assert result.all_items()
     assert _no_real_sleep == [60.0, 60.0] and adapter.stats.retries == 2
 
@@ -175,14 +176,14 @@ def test_server_errors_and_dropped_connections_are_retried(sandbox, monkeypatch,
     sandbox.faults.add(preset="502", path=r"/issues$", times=1)
     sandbox.faults.add("drop", path=r"/milestones$", times=1)
     adapter = make_github(sandbox, monkeypatch)
-    assert adapter.pull(PullRequest(scopes=(Scope(tracker="gh", repo=REPO),), cursors={}, full=True)).all_items()
+    assert adapter.pull(PullSpec(scopes=(GithubScope(tracker="gh", repo=REPO),), cursors={}, full=True)).all_items()
     assert adapter.stats.retries == 2
 
 
 def test_malformed_body_fails_the_pull_cleanly(sandbox, monkeypatch):
     sandbox.faults.add("malformed", path=r"/issues$", times=1)
     with pytest.raises(FatalAPIError, match="not JSON"):
-        make_github(sandbox, monkeypatch).pull(PullRequest(scopes=(Scope(tracker="gh", repo=REPO),), cursors={},
+        make_github(sandbox, monkeypatch).pull(PullSpec(scopes=(GithubScope(tracker="gh", repo=REPO),), cursors={},
                                                            full=True))
 
 
@@ -190,7 +191,7 @@ def test_primary_limit_exhaustion_stops_the_pull(sandbox_factory, monkeypatch, _
     sandbox = sandbox_factory(seed=1, github_rate_limit=1)
     adapter = make_github(sandbox, monkeypatch)
     with pytest.raises(RateLimitExhausted, match="primary rate limit"):
-        adapter.pull(PullRequest(scopes=(Scope(tracker="gh", repo=REPO),), cursors={}, full=True))
+        adapter.pull(PullSpec(scopes=(GithubScope(tracker="gh", repo=REPO),), cursors={}, full=True))
     assert _no_real_sleep == []
 
 
@@ -198,7 +199,7 @@ def test_pull_stops_at_the_budget_share(sandbox_factory, monkeypatch, _no_real_s
     sandbox = sandbox_factory(seed=3, scale=2000, github_rate_limit=10, now=clock.now())
     adapter = make_github(sandbox, monkeypatch, budget_share=0.2)  # keeps 8 of 10 in reserve
     with pytest.raises(RateLimitExhausted, match="budget_share"):
-        adapter.pull(PullRequest(scopes=(Scope(tracker="gh", repo=REPO),), cursors={}, full=True))
+        adapter.pull(PullSpec(scopes=(GithubScope(tracker="gh", repo=REPO),), cursors={}, full=True))
     assert sandbox.count() == 2 and _no_real_sleep == []
 
 

@@ -9,11 +9,12 @@ import pytest
 import responses
 from responses import matchers
 
-from connector.adapters.base import LabelChange, PullRequest
-from connector.adapters.github import GithubAdapter
 from connector.errors import AuthError, RetriableAPIError
-from connector.mapping import load_github_mapping
-from connector.model import Presence, Scope
+from connector.model import Presence
+from connector.trackers.github.adapter import GithubAdapter
+from connector.trackers.github.mapping import load_github_mapping
+from connector.trackers.github.scopes import GithubScope
+from connector.values import LabelChange, PullSpec
 from tests.adapters.github_fixtures import (
     API,
     clone_issues,
@@ -162,7 +163,7 @@ def test_census_marks_deleted_moved_and_hidden_items(rsps, adapter):
     known = {str(i["id"]) for i in present} | {"501", "555", "503", "504", "505"}
     keys = {"501": f"{REPO}#7", "555": f"{REPO}#8", "503": f"{REPO}#9", "504": "other/repo#1"}
 
-    result = adapter.pull(PullRequest(scopes=(Scope(tracker="gh", repo=REPO),), cursors={}, full=True,
+    result = adapter.pull(PullSpec(scopes=(GithubScope(tracker="gh", repo=REPO),), cursors={}, full=True,
                                       known_ids=frozenset(known), known_keys=keys))
 
     gone = {g.id: g for g in result.gone}
@@ -180,6 +181,6 @@ def test_census_keeps_an_item_the_list_missed_but_a_single_get_finds(rsps, adapt
     register(rsps, "GET", f"{API}/repos/{REPO}/issues", body=[])
     register(rsps, "GET", f"{API}/repos/{REPO}/milestones", body=[])
     register(rsps, "GET", f"{API}/repos/{REPO}/issues/28", body=issue)
-    result = adapter.pull(PullRequest(scopes=(Scope(tracker="gh", repo=REPO),), cursors={}, full=True,
+    result = adapter.pull(PullSpec(scopes=(GithubScope(tracker="gh", repo=REPO),), cursors={}, full=True,
                                       known_ids=frozenset({"777"}), known_keys={"777": f"{REPO}#28"}))
     assert result.gone == () and "777" in result.seen_ids and "777" in result.all_items()

@@ -8,12 +8,12 @@ import threading
 
 import pytest
 
-from connector.adapters.base import PullRequest
-from connector.adapters.jira_search import server_pages
-from connector.model import Scope
+from connector.trackers.jira.scopes import JiraScope
+from connector.trackers.jira.search import server_pages
+from connector.values import PullSpec
 from tests.adapters.test_jira_sandbox import FLAVOURS, make
 
-SCOPES = (Scope(tracker="jira", jql="project = CHK"), Scope(tracker="jira", jql='project = PAY AND status != "Done"'))
+SCOPES = (JiraScope(tracker="jira", jql="project = CHK"), JiraScope(tracker="jira", jql='project = PAY AND status != "Done"'))
 
 
 def pull(sandbox, flavour: str, workers: int, *, full: bool = True):
@@ -21,7 +21,7 @@ def pull(sandbox, flavour: str, workers: int, *, full: bool = True):
     adapter.page_workers = workers
     sandbox.reset_counts()
     try:
-        result = adapter.pull(PullRequest(scopes=SCOPES, cursors={}, full=full))
+        result = adapter.pull(PullSpec(scopes=SCOPES, cursors={}, full=full))
         return result, adapter.stats, sandbox.counts()["by_endpoint"]
     finally:
         adapter.close()

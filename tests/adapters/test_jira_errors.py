@@ -10,16 +10,17 @@ import pytest
 import requests
 import responses
 
-from connector.adapters.base import PullRequest
-from connector.adapters.http import RetryPolicy
 from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, RetriableAPIError
-from connector.model import Cursor, Scope
+from connector.http import RetryPolicy
+from connector.model import Cursor
+from connector.trackers.jira.scopes import JiraScope
+from connector.values import PullSpec
 from tests.adapters import jira_fixtures as fx
 
 pytestmark = pytest.mark.usefixtures("refdata")
 
 SEARCH_JQL = f"{fx.BASE}/rest/api/3/search/jql"
-SCOPE = Scope(tracker="jira", jql="project = EE")
+SCOPE = JiraScope(tracker="jira", jql="project = EE")
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def rsps():
 
 
 def pull_since(adapter, when=datetime(2026, 11, 20, tzinfo=UTC)):
-    return adapter.pull(PullRequest(scopes=(SCOPE,), cursors={SCOPE.id: Cursor("jira", SCOPE.id, updated=when)}))
+    return adapter.pull(PullSpec(scopes=(SCOPE,), cursors={SCOPE.id: Cursor("jira", SCOPE.id, updated=when)}))
 
 
 def test_removed_search_410_fails_fast_with_a_migration_message(rsps, _no_real_sleep):

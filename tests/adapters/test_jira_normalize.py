@@ -6,16 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connector.adapters.jira_normalize import (
+from connector.model import Status
+from connector.trackers.jira.mapping import load_jira_mapping
+from connector.trackers.jira.normalize import (
     FieldIds,
     Normalizer,
     discover_fields,
     github_refs,
     parse_jira_time,
 )
-from connector.adapters.jira_search import since_literal
-from connector.mapping import load_jira_mapping
-from connector.model import Status
+from connector.trackers.jira.search import since_literal
 from tests.adapters import jira_fixtures as fx
 
 

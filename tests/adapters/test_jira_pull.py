@@ -8,14 +8,15 @@ from datetime import UTC, date, datetime
 import pytest
 import responses
 
-from connector.adapters.base import PullRequest
 from connector.model import Cursor, Presence, Scope, Status
+from connector.trackers.jira.scopes import JiraScope
+from connector.values import PullSpec
 from tests.adapters import jira_fixtures as fx
 
 pytestmark = pytest.mark.usefixtures("refdata")
 
 SEARCH_JQL = f"{fx.BASE}/rest/api/3/search/jql"
-SCOPE = Scope(tracker="jira", jql='project = EE AND fixVersion = "v2.7.0" ORDER BY rank')
+SCOPE = JiraScope(tracker="jira", jql='project = EE AND fixVersion = "v2.7.0" ORDER BY rank')
 
 
 @pytest.fixture
@@ -24,8 +25,8 @@ def rsps():
         yield mock
 
 
-def incremental(scope: Scope, updated: datetime) -> PullRequest:
-    return PullRequest(scopes=(scope,), cursors={scope.id: Cursor("jira", scope.id, updated=updated)})
+def incremental(scope: Scope, updated: datetime) -> PullSpec:
+    return PullSpec(scopes=(scope,), cursors={scope.id: Cursor("jira", scope.id, updated=updated)})
 
 
 # --- normalization of recorded issues ----------------------------------------------------------
@@ -65,7 +66,7 @@ def test_cloud_epic_from_parent_when_the_site_has_no_epic_link(rsps):
     for path in ("rest/api/3/project/K5/version", "rest/agile/1.0/board"):
         rsps.get(f"{fx.BASE}/{path}", json={"isLast": True, "values": []})
     rsps.get(SEARCH_JQL, json=fx.cloud_page([{"id": raw["id"]}]))
-    item = next(iter(fx.adapter().pull(PullRequest(scopes=(SCOPE,), cursors={}, full=True)).all_items().values()))
+    item = next(iter(fx.adapter().pull(PullSpec(scopes=(SCOPE,), cursors={}, full=True)).all_items().values()))
     assert item.epic == "K5-1"  # parent of issuetype Epic
 
 
@@ -189,13 +190,13 @@ def test_dst_ambiguous_wall_time_is_stepped_back(rsps):
 
 def test_incremental_pull_with_nothing_changed_costs_one_search_per_scope(rsps):
     fx.add_basics(rsps, timezone="UTC")
-    scopes = (SCOPE, Scope(tracker="jira", jql="project = K5"))
+    scopes = (SCOPE, JiraScope(tracker="jira", jql="project = K5"))
     last = fx.issue("EE-1")
     seen_at = datetime(2021, 3, 28, 8, 6, 8, 713000, tzinfo=UTC)  # EE-1's updated
     rsps.get(SEARCH_JQL, json=fx.cloud_page([last], is_last=True))  # only the overlap re-read
     rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))
     a = fx.adapter()
-    result = a.pull(PullRequest(scopes=scopes, cursors={s.id: Cursor("jira", s.id, updated=seen_at) for s in scopes}))
+    result = a.pull(PullSpec(scopes=scopes, cursors={s.id: Cursor("jira", s.id, updated=seen_at) for s in scopes}))
     # constants: /field and /myself; then one search per scope; no milestone calls (nothing new)
     assert a.stats.requests == 2 + len(scopes)
     assert not [m for m in result.milestones if m.kind == "version"] and a.stats.writes == 0
@@ -211,7 +212,7 @@ def test_full_pull_of_n_issues_costs_ceil_n_over_page_searches_plus_constants(rs
     rsps.get(SEARCH_JQL, json=fx.cloud_page([{"id": r["id"]} for r in raws], is_last=True))  # id census
     fx.add_no_milestones(rsps, ["EE"])
     a = fx.adapter()
-    result = a.pull(PullRequest(scopes=(SCOPE,), cursors={}, full=True))
+    result = a.pull(PullSpec(scopes=(SCOPE,), cursors={}, full=True))
     assert len(result.all_items()) == n and result.scopes[0].complete and result.census
     full_pages = [c for c in fx.calls_to(rsps, "/rest/api/3/search/jql") if fx.query(c)["fields"] != "id"]
     assert len(full_pages) == math.ceil(n / 100)
@@ -234,7 +235,7 @@ def test_census_marks_deleted_and_moved_issues(rsps):
     rsps.get(f"{fx.BASE}/rest/api/3/issue/10065", json={"id": "10065", "key": "BETA-5", "fields": {}})
     recheck = rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))
     known = frozenset({"10063", "10064", "10065"})
-    result = fx.adapter().pull(PullRequest(scopes=(SCOPE,), cursors={}, known_ids=known, full=True,
+    result = fx.adapter().pull(PullSpec(scopes=(SCOPE,), cursors={}, known_ids=known, full=True,
                                            known_keys={"10063": "EE-1", "10064": "EE-2", "10065": "EE-3"}))
     gone = {g.id: g for g in result.gone}
     assert gone["10063"].presence is Presence.DELETED and "no longer visible" in gone["10063"].detail
@@ -249,7 +250,7 @@ def test_census_does_not_mark_an_issue_a_scope_still_matches(rsps):
     rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))  # the snapshot missed it (lagging index)
     rsps.get(f"{fx.BASE}/rest/api/3/issue/10065", json={"id": "10065", "key": "EE-3", "fields": {}})
     rsps.get(SEARCH_JQL, json=fx.cloud_page([{"id": "10065"}], is_last=True))  # but the recheck finds it
-    result = fx.adapter().pull(PullRequest(scopes=(SCOPE,), cursors={}, known_ids=frozenset({"10065"}), full=True))
+    result = fx.adapter().pull(PullSpec(scopes=(SCOPE,), cursors={}, known_ids=frozenset({"10065"}), full=True))
     assert result.gone == () and "10065" in result.seen_ids
 
 
@@ -266,7 +267,7 @@ def test_full_pull_reads_versions_and_sprints_from_the_agile_api(rsps):
     rsps.get(f"{fx.BASE}/rest/agile/1.0/board", json=boards)
     rsps.get(f"{fx.BASE}/rest/agile/1.0/board/{boards['values'][0]['id']}/sprint", json=fx.mock_json("sprints.json"))
     rsps.get(SEARCH_JQL, json=fx.cloud_page([{"id": raw["id"]}], is_last=True))
-    result = fx.adapter().pull(PullRequest(scopes=(SCOPE,), cursors={}, full=True))
+    result = fx.adapter().pull(PullSpec(scopes=(SCOPE,), cursors={}, full=True))
     versions = [m for m in result.milestones if m.kind == "version"]
     assert len(versions) == len(project["versions"])
     assert all(m.state in ("released", "unreleased", "archived") for m in versions)
@@ -281,7 +282,7 @@ def test_census_keeps_an_issue_that_only_left_the_scopes(rsps):
     rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))
     rsps.get(f"{fx.BASE}/rest/api/3/issue/10065", json={"id": "10065", "key": "EE-3", "fields": {}})
     rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))
-    result = fx.adapter().pull(PullRequest(scopes=(SCOPE,), cursors={}, known_ids=frozenset({"10065"}), full=True,
+    result = fx.adapter().pull(PullSpec(scopes=(SCOPE,), cursors={}, known_ids=frozenset({"10065"}), full=True,
                                            known_keys={"10065": "EE-3"}))
     # same key: not moved, not deleted; the complete (empty) scope pull already drops its membership
     assert result.gone == () and result.scopes[0].complete and result.scopes[0].items == ()

@@ -7,16 +7,17 @@ from datetime import timedelta
 
 import pytest
 
-from connector.adapters.base import LabelChange, PullRequest
-from connector.adapters.jira import JiraAdapter
 from connector.errors import FatalAPIError
-from connector.mapping import load_jira_mapping
-from connector.model import Presence, Scope, WorkItem
+from connector.model import Presence, WorkItem
 from connector.sandbox import JIRA_EMAIL, JIRA_PAT, JIRA_TOKEN
-from connector.settings import JiraTrackerSettings
+from connector.trackers.jira.adapter import JiraAdapter
+from connector.trackers.jira.config import JiraTrackerSettings
+from connector.trackers.jira.mapping import load_jira_mapping
+from connector.trackers.jira.scopes import JiraScope
+from connector.values import LabelChange, PullSpec
 from tests.adapters.contract import AdapterContract
 
-SCOPE = Scope(tracker="jira", jql="project = CHK")
+SCOPE = JiraScope(tracker="jira", jql="project = CHK")
 FLAVOURS = ("cloud", "server")
 
 
@@ -33,11 +34,11 @@ def make(sandbox, flavour: str, *, token: str | None = None, deployment: str | N
 
 
 def full(adapter: JiraAdapter, scopes=(SCOPE,), **kw):
-    return adapter.pull(PullRequest(scopes=scopes, cursors={}, full=True, **kw))
+    return adapter.pull(PullSpec(scopes=scopes, cursors={}, full=True, **kw))
 
 
 def incremental(adapter: JiraAdapter, first, scopes=(SCOPE,)):
-    return adapter.pull(PullRequest(scopes=scopes, cursors={s.scope_id: s.cursor for s in first.scopes}))
+    return adapter.pull(PullSpec(scopes=scopes, cursors={s.scope_id: s.cursor for s in first.scopes}))
 
 
 class _JiraContract(AdapterContract):
@@ -47,7 +48,7 @@ class _JiraContract(AdapterContract):
         return make(sandbox, self.flavour, token=token)
 
     def scopes(self, sandbox):
-        return (SCOPE, Scope(tracker="jira", jql="project = PAY AND statusCategory != Done"))
+        return (SCOPE, JiraScope(tracker="jira", jql="project = PAY AND statusCategory != Done"))
 
     def touch(self, sandbox, item: WorkItem) -> None:
         sandbox.clock.advance(minutes=1)
@@ -91,7 +92,7 @@ def test_full_pull_costs_ceil_n_over_page_searches(sandbox_factory, flavour):
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_incremental_with_nothing_changed_costs_one_search_per_scope(sandbox, flavour):
-    scopes = (SCOPE, Scope(tracker="jira", jql="project = OPS"), Scope(tracker="jira", jql="project = PAY"))
+    scopes = (SCOPE, JiraScope(tracker="jira", jql="project = OPS"), JiraScope(tracker="jira", jql="project = PAY"))
     first = full(make(sandbox, flavour), scopes)
     sandbox.reset_counts()
     again = make(sandbox, flavour)

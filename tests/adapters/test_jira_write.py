@@ -7,8 +7,8 @@ import json
 import pytest
 import responses
 
-from connector.adapters.base import LabelChange
 from connector.errors import AuthError, RetriableAPIError
+from connector.values import LabelChange
 from tests.adapters import jira_fixtures as fx
 
 pytestmark = pytest.mark.usefixtures("refdata")

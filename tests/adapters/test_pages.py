@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from connector.adapters.pages import fetch_in_order, prefetched
+from connector.pages import fetch_in_order, prefetched
 
 
 def test_results_come_in_key_order_with_at_most_workers_in_flight():

@@ -2,7 +2,7 @@
 
 A command line is checked twice: resolved by hand against the typer app's registered commands and
 options (so an unknown option or a missing value is named precisely), then run through typer's
-CliRunner with `--help` appended, with the runner replaced so that nothing can actually execute.
+CliRunner with `--help` appended, with the commands replaced so that nothing can actually execute.
 """
 
 from __future__ import annotations
@@ -100,13 +100,13 @@ def resolve(argv: tuple[str, ...]) -> tuple[str, dict[str, str | None]]:
 
 
 def run_help(argv: tuple[str, ...], monkeypatch) -> str:
-    """Run the real CLI on `argv --help`; the runner is replaced so no command can do anything."""
+    """Run the real CLI on `argv --help`; the commands are replaced so none can do anything."""
     import connector.cli as cli
 
     def no_runner():
-        raise AssertionError(f"`plansync {shlex.join(argv)} --help` reached the runner")
+        raise AssertionError(f"`plansync {shlex.join(argv)} --help` reached the commands")
 
-    monkeypatch.setattr(cli, "_runner", no_runner)
+    monkeypatch.setattr(cli, "_commands", no_runner)
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     try:

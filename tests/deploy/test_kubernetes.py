@@ -8,7 +8,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from connector.runner import load_inputs
+from connector.run import load_inputs
 from tests.deploy.commands import REPO
 from tests.deploy.files import KUBERNETES, kubernetes_documents, load_kustomization, pod_specs, rel
 

@@ -8,8 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connector.changes import plan_changes
-from connector.model import Plan, PlanHeader, PlanMilestone, Presence, Scope, Status, WorkItem
+from connector.model import Plan, PlanHeader, PlanMilestone, Presence, Status, WorkItem
 from connector.reconcile import reconcile
+from connector.trackers.github.scopes import GithubScope
+from connector.trackers.jira.scopes import JiraScope
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 REPO = "acme/web"
@@ -19,14 +21,14 @@ LABEL_POOL = ("plan:on-track", "plan:at-risk", "plan:off-track", "plan:overdue",
               "ops/on-track", "ops/unplanned", "Plan:On-Track", "plan", "planning", "plan-at-risk", "ops", "beta",
               "team-x", "bug")
 SCOPE_CHOICES = (
-    Scope(tracker="github", repo=REPO, milestone="Beta"),
-    Scope(tracker="github", repo=REPO, label="beta"),
-    Scope(tracker="github", repo="ACME/Web", items=(f"{REPO}#1", f"{REPO}#2", f"{REPO}#5")),
-    Scope(tracker="jira", items=("CHK-1", "CHK-3", "CHK-4")),
-    Scope(tracker="jira", jql="project = CHK AND fixVersion = Beta"),
-    Scope(tracker="jira", jql="project = CHK AND labels = q4"),
+    GithubScope(tracker="github", repo=REPO, milestone="Beta"),
+    GithubScope(tracker="github", repo=REPO, label="beta"),
+    GithubScope(tracker="github", repo="ACME/Web", items=(f"{REPO}#1", f"{REPO}#2", f"{REPO}#5")),
+    JiraScope(tracker="jira", items=("CHK-1", "CHK-3", "CHK-4")),
+    JiraScope(tracker="jira", jql="project = CHK AND fixVersion = Beta"),
+    JiraScope(tracker="jira", jql="project = CHK AND labels = q4"),
 )
-WATCH_CHOICES = (Scope(tracker="github", repo=REPO), Scope(tracker="jira", jql="project = CHK"))
+WATCH_CHOICES = (GithubScope(tracker="github", repo=REPO), JiraScope(tracker="jira", jql="project = CHK"))
 
 
 @st.composite
@@ -66,7 +68,7 @@ def world(draw):
                 milestones=tuple(milestones), watch=watch)
     jira_uids = [i.uid for i in items if i.tracker == "jira"]
     members = {scope.id: frozenset(draw(st.lists(st.sampled_from(jira_uids), unique=True)) if jira_uids else ())
-               for scope in (*SCOPE_CHOICES, *WATCH_CHOICES) if scope.jql is not None}
+               for scope in (*SCOPE_CHOICES, *WATCH_CHOICES) if scope.remote}
     return plan, items, members, draw(st.sampled_from(PREFIXES))
 
 

@@ -118,8 +118,8 @@ def test_a_pull_fault_recovers_or_fails_only_that_tracker(fault: PullFault, work
     if fault.tracker_option:
         ws.set_tracker_option(fault.tracker, fault.tracker_option)
     if fault.page_size:
-        monkeypatch.setattr("connector.adapters.jira.PAGE_SIZE", fault.page_size)
-        monkeypatch.setattr("connector.adapters.jira.CENSUS_PAGE_SIZE", {"cloud": fault.page_size})
+        monkeypatch.setattr("connector.trackers.jira.adapter.PAGE_SIZE", fault.page_size)
+        monkeypatch.setattr("connector.trackers.jira.adapter.CENSUS_PAGE_SIZE", {"cloud": fault.page_size})
     first = ws.main("sync")
     assert first.code == 0, str(first)
     before = store_state(ws.store_url)

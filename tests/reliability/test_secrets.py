@@ -78,7 +78,8 @@ def test_no_token_in_a_real_process_output_either(workspace):
 
 
 def test_tls_verification_is_on_by_default():
-    from connector.settings import GithubTrackerSettings, JiraTrackerSettings
+    from connector.trackers.github.config import GithubTrackerSettings
+    from connector.trackers.jira.config import JiraTrackerSettings
 
     assert JiraTrackerSettings.model_fields["verify_tls"].default is True
     assert GithubTrackerSettings.model_fields["verify_tls"].default is True

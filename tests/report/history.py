@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from connector.adapters.base import PullResult, ScopePull
 from connector.model import Cursor, Milestone, Plan, Status, WorkItem
+from connector.values import PullResult, ScopePull
 
 T_CREATED = datetime(2026, 10, 6, 9, 0, tzinfo=UTC)
 T1 = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)  # the previous week's sync

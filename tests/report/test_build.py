@@ -160,8 +160,8 @@ def test_bad_week_arguments_are_config_errors(seeded, settings, kwargs, message)
 
 
 def test_an_item_deleted_this_week_is_removed_from_scope(seeded, settings):
-    from connector.adapters.base import Gone, PullResult
     from connector.model import Presence
+    from connector.values import Gone, PullResult
 
     deleted_at = h.T2 + timedelta(hours=1)
     seeded.save_pull(None, PullResult("github", (), gone=(Gone("github", "913", Presence.DELETED),)), deleted_at)

@@ -7,9 +7,9 @@ import json
 import pytest
 import responses
 
-from connector.adapters import make_adapter
 from connector.report.publish import comment_body, describe_publish, publish_marker, publish_report
 from connector.settings import PublishSettings
+from connector.trackers.registry import make_adapter
 
 API = "https://github.example.test"
 WIRE = f"{API}:443"  # PyGithub sends the default port explicitly

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connector import runner
+from connector import commands
 from connector.demo import sandbox_tokens, write_config, write_plan
 from connector.plan_file import load_plan
 from connector.report import build_report, render_markdown
@@ -20,7 +20,7 @@ def _sync(sandbox, config, plan, monkeypatch) -> None:
     for name, value in sandbox_tokens().items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("PLANSYNC_NOW", sandbox.clock.now().isoformat())
-    assert runner.sync(config, plan) == 0
+    assert commands.sync(config, plan).code == 0
 
 
 def _open_in(sandbox, milestone_title: str) -> list:

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
-from connector.adapters.base import PullResult, ScopePull
 from connector.errors import StoreError
 from connector.model import Cursor
 from connector.store import Store, pulls
+from connector.values import PullResult, ScopePull
 from tests.fixtures.store import T0, make_item
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from connector.adapters.base import PullResult, ScopePull
 from connector.model import Cursor, Milestone, Presence, Status
 from connector.store import SaveSummary
+from connector.values import PullResult, ScopePull
 from tests.fixtures.store import T0, make_item
 
 SCOPE = "jira:abc"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from connector.adapters.base import Gone, PullResult, ScopePull
 from connector.model import Cursor, Presence, Status
+from connector.values import Gone, PullResult, ScopePull
 from tests.fixtures.store import T0, make_item
 
 A, B = "jira:aaa", "jira:bbb"

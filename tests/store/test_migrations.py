@@ -10,12 +10,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from connector.adapters.base import LabelChange, PullResult, ScopePull
 from connector.errors import StoreError
 from connector.model import Cursor, Plan, PlanHeader
 from connector.store import Store
 from connector.store.engine import head_revision
 from connector.store.tables import metadata
+from connector.values import LabelChange, PullResult, ScopePull
 from tests.fixtures.store import T0, make_item
 from tests.store import lease_worker
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connector.adapters.base import PullResult, ScopePull
 from connector.model import Cursor, Status
+from connector.values import PullResult, ScopePull
 from tests.fixtures.store import make_item
 
 _ids = itertools.count()

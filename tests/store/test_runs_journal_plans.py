@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from connector.adapters.base import LabelChange
-from connector.model import Plan, PlanHeader, PlanMilestone, Scope
+from connector.model import Plan, PlanHeader, PlanMilestone
+from connector.trackers.jira.scopes import JiraScope
+from connector.values import LabelChange, LabelReason
 
 
 def test_runs_record_outcome_counts_and_syncs(store, monkeypatch):
@@ -40,7 +41,7 @@ def test_runs_record_outcome_counts_and_syncs(store, monkeypatch):
 def test_journal_transitions(store):
     run = store.begin_run("apply", ["jira"])
     changes = [LabelChange("jira", str(i), f"CHK-{i}", add=frozenset({"plan:at-risk"}),
-                           remove=frozenset({"plan:on-track"}), reasons=("beta is at risk",)) for i in range(3)]
+                           remove=frozenset({"plan:on-track"}), reasons=(LabelReason("health", "beta is at risk", "beta"),)) for i in range(3)]
     ids = store.journal_plan(run, changes)
     assert len(ids) == 3 and ids == sorted(ids)
     assert [e.change for e in store.journal(run)] == changes
@@ -79,7 +80,7 @@ def test_journal_keeps_order_of_many_changes(store):
 def _plan(due: date) -> Plan:
     return Plan(plan=PlanHeader(name="Checkout", start=date(2026, 10, 5)),
                 milestones=(PlanMilestone(key="beta", title="Beta", due=due,
-                                          scope=(Scope(tracker="jira", jql="project = CHK"),)),))
+                                          scope=(JiraScope(tracker="jira", jql="project = CHK"),)),))
 
 
 def test_plan_snapshots_only_when_changed(store):
@@ -99,8 +100,8 @@ def test_plan_snapshots_only_when_changed(store):
 def test_journal_confirm_records_the_labels_in_the_same_transaction(store):
     from datetime import datetime
 
-    from connector.adapters.base import PullResult, ScopePull
     from connector.model import Cursor
+    from connector.values import PullResult, ScopePull
     from tests.fixtures.store import make_item
 
     item = make_item("7", labels=("customer",))

@@ -1,7 +1,5 @@
-"""What every tracker adapter provides (a Protocol), and the value objects that cross the boundary.
-
-Adapters know HTTP and the vendor's JSON and nothing about plans or the store: `pull` returns data,
-the caller stores it in one transaction; `push_labels` makes one item's label diff.
+"""The value objects that cross module boundaries: pull specs and results, label changes and their
+reasons, write results, request stats. Plain data beside the model: no HTTP, no store, no vendor.
 """
 
 from __future__ import annotations
@@ -10,8 +8,9 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from enum import StrEnum
 
+from connector.errors import ExitCode
 from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
 
 
@@ -85,8 +84,8 @@ class PullResult:
 
 
 @dataclass(frozen=True)
-class PullRequest:
-    """What the caller asks an adapter to pull."""
+class PullSpec:
+    """What the caller asks an adapter to pull (named so it is not taken for a GitHub pull request)."""
 
     scopes: tuple[Scope, ...]
     cursors: dict[str, Cursor]  # by scope id (as returned in ScopePull.scope_id)
@@ -94,6 +93,22 @@ class PullRequest:
     full: bool = False  # a census: full pull of every scope + deletion/move detection
     # census: the stored key of each known id, for trackers that look a vanished item up by key (GitHub)
     known_keys: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LabelReason:
+    """Why an item should carry (or shed) owned labels: a code for programs, a sentence for people.
+
+    Codes: `health` (the milestone's health; `milestone` names it), `overdue`, `unplanned`, `closed`,
+    `pull_request`, `left_scope`.
+    """
+
+    code: str
+    text: str
+    milestone: str | None = None
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -105,11 +120,15 @@ class LabelChange:
     key: str
     add: frozenset[str] = frozenset()
     remove: frozenset[str] = frozenset()
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[LabelReason, ...] = ()
 
     @property
     def empty(self) -> bool:
         return not self.add and not self.remove
+
+    def labels_after(self, current: tuple[str, ...] | frozenset[str]) -> tuple[str, ...]:
+        """The labels an item carrying `current` has once this change is made."""
+        return tuple(sorted((set(current) - self.remove) | self.add))
 
 
 @dataclass(frozen=True)
@@ -118,6 +137,7 @@ class WriteResult:
     ok: bool
     requests: int
     error: str | None = None
+    labels: tuple[str, ...] | None = None  # every label the item carries now, where the answer says so
 
 
 @dataclass(frozen=True)
@@ -131,27 +151,20 @@ class Identity:
     detail: str = ""
 
 
-@runtime_checkable
-class TrackerAdapter(Protocol):
-    name: str
-    kind: str
-    stats: RequestStats
+class Outcome(StrEnum):
+    """How a command ended: the word in the summary line, the runs table and the metrics."""
 
-    def check(self) -> Identity:
-        """Credentials and reachability; raises AuthError / FatalAPIError with one clear line."""
-        ...
+    SUCCESS = "success"
+    PARTIAL = "partial"  # some trackers (or the report's publishing) failed, the rest worked
+    CHANGES = "changes"  # `plan --detailed-exitcode` found changes
+    FAILED = "failed"
+    BAD_INPUT = "bad_input"
+    SKIPPED = "skipped"  # another run holds the lease
 
-    def pull(self, request: PullRequest) -> PullResult:
-        """Pull every scope (incrementally from `request.cursors`, or fully). Never writes anything."""
-        ...
+    @property
+    def exit_code(self) -> ExitCode:
+        return _EXIT[self]
 
-    def push_labels(self, change: LabelChange) -> WriteResult:
-        """Add and remove owned labels on one item, without touching any other label."""
-        ...
 
-    def post_comment(self, issue: str, marker: str, body: str) -> str:
-        """Create or edit (found by `marker`) a comment on `issue`; returns the comment id."""
-        ...
-
-    def close(self) -> None:
-        ...
+_EXIT = {Outcome.SUCCESS: ExitCode.OK, Outcome.PARTIAL: ExitCode.FAILED, Outcome.CHANGES: ExitCode.CHANGES_PENDING,
+         Outcome.FAILED: ExitCode.FAILED, Outcome.BAD_INPUT: ExitCode.BAD_INPUT, Outcome.SKIPPED: ExitCode.LEASE_HELD}

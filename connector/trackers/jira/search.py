@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connector.adapters.jira_normalize import MalformedPayload
-from connector.adapters.pages import fetch_in_order
 from connector.errors import AuthError, ConfigError, FatalAPIError, RateLimitExhausted
 from connector.model import Scope
+from connector.pages import fetch_in_order
+from connector.trackers.jira.normalize import MalformedPayload
 
 PAGE_SIZE = 100  # the largest page Jira Cloud serves once more than id/key is requested
 CENSUS_PAGE_SIZE = {"cloud": 5000, "server": 1000}  # fields=id pages; DC caps at jira.search.views.default.max

@@ -16,10 +16,10 @@ from jira import JIRA, JIRAError
 from pydantic import SecretStr
 
 from connector import clock
-from connector.adapters.base import RequestStats
-from connector.adapters.http import RetryPolicy, call_with_retry, parse_retry_after, prepare_session
 from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, RetriableAPIError, TrackerError
-from connector.settings import JiraTrackerSettings
+from connector.http import RetryPolicy, call_with_retry, parse_retry_after, prepare_session
+from connector.trackers.jira.config import JiraTrackerSettings
+from connector.values import RequestStats
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from connector import clock
-from connector.adapters.base import RequestStats
 from connector.errors import RateLimitExhausted, RetriableAPIError
+from connector.values import RequestStats
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -13,19 +13,14 @@ from collections.abc import Iterator
 
 from pydantic import SecretStr
 
-from connector.adapters.base import (
-    Gone,
-    Identity,
-    LabelChange,
-    PullRequest,
-    PullResult,
-    RequestStats,
-    ScopePull,
-    WriteResult,
-)
-from connector.adapters.http import RetryPolicy
-from connector.adapters.jira_http import JiraHttp
-from connector.adapters.jira_normalize import (
+from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, TrackerError
+from connector.http import RetryPolicy
+from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
+from connector.pages import PAGE_WORKERS, prefetched
+from connector.trackers.jira.config import JiraTrackerSettings
+from connector.trackers.jira.http import JiraHttp
+from connector.trackers.jira.mapping import JiraMapping
+from connector.trackers.jira.normalize import (
     FieldIds,
     MalformedPayload,
     Normalizer,
@@ -35,7 +30,7 @@ from connector.adapters.jira_normalize import (
     sprint_milestone,
     version_milestone,
 )
-from connector.adapters.jira_search import (
+from connector.trackers.jira.search import (
     CENSUS_PAGE_SIZE,
     PAGE_SIZE,
     cloud_pages,
@@ -44,11 +39,16 @@ from connector.adapters.jira_search import (
     scope_jql,
     server_pages,
 )
-from connector.adapters.pages import PAGE_WORKERS, prefetched
-from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, TrackerError
-from connector.mapping import JiraMapping
-from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
-from connector.settings import JiraTrackerSettings
+from connector.values import (
+    Gone,
+    Identity,
+    LabelChange,
+    PullResult,
+    PullSpec,
+    RequestStats,
+    ScopePull,
+    WriteResult,
+)
 
 log = logging.getLogger(__name__)
 
@@ -116,13 +116,13 @@ class JiraAdapter:
                         timezone=me.get("timeZone"), detail=f"{self.tracker.url} ({self.api})")
 
     # --- pulling ---------------------------------------------------------------------------------
-    def pull(self, request: PullRequest) -> PullResult:
+    def pull(self, request: PullSpec) -> PullResult:
         try:
             return self._pull(request)
         except MalformedPayload as exc:
             raise FatalAPIError(self.name, f"pull failed, nothing stored: {exc}") from None
 
-    def _pull(self, request: PullRequest) -> PullResult:
+    def _pull(self, request: PullSpec) -> PullResult:
         scopes = [s for s in request.scopes if s.tracker == self.name]
         self._notes = []
         fields = self._field_ids()

@@ -33,8 +33,8 @@ Cost model (asserted in tests/adapters/test_github*.py):
 - Milestones are fetched on full pulls and on incremental pulls whose issue list changed (200); a 304
   repo returns no milestones (absence in an incremental PullResult is not deletion). A milestone edit
   with no issue change is seen at the next change in that repo or the next census.
-- Census (`PullRequest.full`): full pull of every repo, then one `GET .../issues/{n}` per known id that
-  the lists no longer show (keys from `PullRequest.known_keys`): 410 -> DELETED, a redirect (301,
+- Census (`PullSpec.full`): full pull of every repo, then one `GET .../issues/{n}` per known id that
+  the lists no longer show (keys from `PullSpec.known_keys`): 410 -> DELETED, a redirect (301,
   followed by PyGithub) to another repo -> MOVED with the new key, 404 -> HIDDEN.
 """
 
@@ -45,18 +45,14 @@ import queue
 from datetime import UTC, timedelta
 from urllib.parse import parse_qsl, quote, urlencode, urlparse, urlsplit, urlunsplit
 
-from connector.adapters.base import (
-    Gone,
-    Identity,
-    LabelChange,
-    PullRequest,
-    PullResult,
-    RequestStats,
-    ScopePull,
-    WriteResult,
-)
-from connector.adapters.github_http import GithubTransport, Reply
-from connector.adapters.github_normalize import (
+from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, RetriableAPIError
+from connector.http import RetryPolicy
+from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
+from connector.pages import PAGE_WORKERS, fetch_in_order
+from connector.trackers.github.config import GithubTrackerSettings
+from connector.trackers.github.http import GithubTransport, Reply
+from connector.trackers.github.mapping import GithubMapping
+from connector.trackers.github.normalize import (
     format_since,
     item_from_github,
     milestone_from_github,
@@ -64,12 +60,16 @@ from connector.adapters.github_normalize import (
     repo_scope_id,
     split_key,
 )
-from connector.adapters.http import RetryPolicy
-from connector.adapters.pages import PAGE_WORKERS, fetch_in_order
-from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, RetriableAPIError
-from connector.mapping import GithubMapping
-from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
-from connector.settings import GithubTrackerSettings
+from connector.values import (
+    Gone,
+    Identity,
+    LabelChange,
+    PullResult,
+    PullSpec,
+    RequestStats,
+    ScopePull,
+    WriteResult,
+)
 
 __all__ = ["GithubAdapter", "repo_scope_id", "repos_for_scopes"]
 
@@ -121,7 +121,7 @@ class GithubAdapter:
                         detail=f"API version {self.tracker.api_version}{rate}")
 
     # --- pull --------------------------------------------------------------------------------------
-    def pull(self, request: PullRequest) -> PullResult:
+    def pull(self, request: PullSpec) -> PullResult:
         scopes, milestones, seen = [], [], set()
         unmapped: set[str] = set()
         notes: list[str] = []
@@ -225,7 +225,7 @@ class GithubAdapter:
                 for page in [first, *self._follow(first, what)] for raw in _as_list(page.data, what, self.name)]
 
     # --- census ------------------------------------------------------------------------------------
-    def _census(self, request: PullRequest, pulled: set[str], seen: set[str], unmapped: set[str],
+    def _census(self, request: PullSpec, pulled: set[str], seen: set[str], unmapped: set[str],
                 notes: list[str]) -> tuple[dict[str, list[WorkItem]], list[Gone]]:
         """Look up, one by one, known items that the full lists no longer show."""
         known_keys = request.known_keys
@@ -247,7 +247,7 @@ class GithubAdapter:
                 extra.setdefault(repo_scope_id(self.name, repo), []).append(found)
         if unknown_key:
             notes.append(f"census: {unknown_key} known GitHub item(s) missing from the lists could not be "
-                         "checked (no key given in PullRequest.known_keys)")
+                         "checked (no key given in PullSpec.known_keys)")
         return extra, gone
 
     def _probe(self, item_id: str, key: str, repo: str, number: int, unmapped: set[str]) -> Gone | WorkItem | None:

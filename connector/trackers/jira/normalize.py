@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from connector.mapping import JiraMapping
 from connector.model import Milestone, WorkItem
+from connector.trackers.jira.mapping import JiraMapping
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from connector.mapping import GithubMapping
 from connector.model import Milestone, WorkItem
+from connector.trackers.github.mapping import GithubMapping
 
 # Jira keys mentioned in a title or body: PROJ-12 (a project key is at least two characters)
 JIRA_KEY = re.compile(r"(?<![A-Za-z0-9_-])([A-Z][A-Z0-9]+-\d+)(?![A-Za-z0-9_])")

@@ -21,10 +21,10 @@ import requests
 from github import Auth, Github
 
 from connector import clock
-from connector.adapters.base import RequestStats
-from connector.adapters.http import RetryPolicy, call_with_retry, parse_retry_after, prepare_session
 from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, RetriableAPIError
-from connector.settings import GithubTrackerSettings
+from connector.http import RetryPolicy, call_with_retry, parse_retry_after, prepare_session
+from connector.trackers.github.config import GithubTrackerSettings
+from connector.values import RequestStats
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,160 @@
+"""The steps of a run, each over the `Run` context: pull → reconcile → plan changes → apply → report.
+
+Each tracker's failure stays its own. A run reconciles once: the labels it writes and the report it
+writes come from the same reconciliation.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from connector import clock, progress
+from connector.errors import ConfigError, StoreError, TrackerError, UnsafePlan
+from connector.run import Run
+from connector.values import Outcome, PullSpec
+
+log = logging.getLogger(__name__)
+
+
+def pull(run: Run, *, full: bool) -> None:
+    for name in run.names:
+        pull_tracker(run, name, full=full)
+
+
+def pull_tracker(run: Run, name: str, *, full: bool) -> None:
+    """Pull one tracker into the store; a failure is contained to this tracker."""
+    store, settings = run.store, run.settings
+    outcome = run.summary.tracker(name)
+    scopes = tuple(run.plan.scopes_for(name))
+    adapter = None
+    try:
+        adapter = run.adapter(name)
+        census = full or store.sync_count(name) % settings.sync.census_every == 0
+        known_ids, known_keys = frozenset(), {}
+        if census:
+            present = store.items(name)
+            known_ids = frozenset(i.id for i in present)
+            known_keys = {i.id: i.key for i in present}
+        spec = PullSpec(scopes=scopes, cursors=store.get_cursors(name), known_ids=known_ids, full=census,
+                        known_keys=known_keys)
+        log.info("%s: %s pull of %d scope(s)", name, "full" if census else "incremental", len(scopes))
+        with progress.status(f"pulling {name} ({'census' if census else 'incremental'})"):
+            result = adapter.pull(spec)
+        saved = store.save_pull(run.run_id, result, observed_at=clock.now())
+        for status in sorted(result.unmapped_statuses):
+            log.warning("%s: status %r is not in the mapping; mapped by its category", name, status)
+        for note in result.notes:
+            log.warning("%s: %s", name, note)
+        outcome.census, outcome.items_pulled, outcome.current = census, len(result.all_items()), True
+        outcome.stats = adapter.stats.as_dict()
+        store.mark_tracker_synced(run.run_id, name, ok=True, census=census, requests=outcome.stats)
+        log.info("%s: pulled %d item(s): %d new, %d changed, %d gone; %d request(s)", name, outcome.items_pulled,
+                 saved.inserted, saved.changed, saved.gone, outcome.stats.get("requests", 0))
+    except (TrackerError, StoreError) as exc:
+        outcome.ok, outcome.error = False, str(exc)
+        if adapter is not None:
+            outcome.stats = adapter.stats.as_dict()
+        log.error("%s", exc)
+        try:
+            store.mark_tracker_synced(run.run_id, name, ok=False, census=False, requests=outcome.stats)
+        except StoreError:  # the store itself failed; the run's outcome already says so
+            pass
+
+
+def reconcile(run: Run):
+    """Reconcile the plan with the store's items, once per run (later steps reuse the result)."""
+    from connector.reconcile import reconcile as reconcile_items
+
+    if run.reconciliation is None:
+        settings, declared, store = run.settings, run.plan, run.store
+        remote = [s.id for s in declared.all_scopes() if s.remote]
+        run.reconciliation = reconcile_items(
+            declared, store.items(), store.scope_members(remote), store.milestones(),
+            store.done_events(since=None), now=clock.now(), prefix=settings.labels.prefix,
+            stale_days=settings.reconcile.stale_days, forecast_runs=settings.reconcile.forecast_runs,
+            seed=settings.reconcile.seed)
+        run.reconciled += 1
+    return run.reconciliation
+
+
+def plan_changes(run: Run):
+    from connector.changes import plan_changes as diff
+
+    if run.change_plan is None:
+        run.change_plan = diff(reconcile(run), run.settings.labels.prefix)
+    return run.change_plan
+
+
+def apply(run: Run, *, force: bool) -> None:
+    """Plan the label diff and make it through the write journal; a refusal by the safety threshold is
+    a failed run that says why (the report is still written)."""
+    from connector.apply import apply_changes
+
+    try:
+        apply_changes(run, force=force)
+    except UnsafePlan as exc:
+        run.summary.outcome, run.summary.error = Outcome.FAILED, str(exc)
+        run.output.append(f"plansync: refused: {exc}")
+
+
+def needs_resume(store) -> bool:
+    return bool(store.journal_unfinished())
+
+
+def report_formats(formats: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    chosen = tuple(f.strip() for f in formats.split(",") if f.strip()) if formats else default
+    for fmt in chosen:
+        if fmt not in ("md", "html", "json"):
+            raise ConfigError(f"unknown report format {fmt!r}; expected md, html or json", key="--format")
+    return chosen
+
+
+def write_reports(run: Run, *, week=None, as_of=None, formats: str = "", out=None, publish: bool = False) -> dict:
+    """Build and write the report; the current week's comes from this run's reconciliation."""
+    from connector.report import build_report, write_report
+
+    chosen = report_formats(formats, run.settings.report.formats)
+    when = parse_instant(as_of) if as_of else None
+    current = run.reconciliation if week is None and when is None else None
+    report = build_report(run.store, run.plan, run.settings, week=week, as_of=when, reconciliation=current)
+    paths = write_report(report, out or run.settings.report.out_dir, chosen)
+    for fmt, path in paths.items():
+        run.output.append(f"report ({fmt}): {path}")
+    if publish and run.settings.report.publish is not None:
+        _publish(run, report)
+    return paths
+
+
+def _publish(run: Run, report) -> None:
+    from connector.report import publish_report, render_markdown
+
+    target = run.settings.report.publish
+    try:
+        run.check_leases()
+        publish_report(run.adapter(target.tracker), target, render_markdown(report), report.label)
+    except TrackerError as exc:
+        log.error("publishing the report failed: %s", exc)
+        run.summary.publish_error = str(exc)
+
+
+def publish_description(settings, declared) -> str | None:
+    """The comment `run` would post, shown by `plan` like any other change (None when publishing is off)."""
+    from zoneinfo import ZoneInfo
+
+    from connector.report import describe_publish
+
+    if settings.report.publish is None:
+        return None
+    week = clock.now().astimezone(ZoneInfo(declared.plan.timezone)).isocalendar()
+    return describe_publish(settings.report.publish, f"{week.year}-W{week.week:02d}")
+
+
+def parse_instant(text: str):
+    from datetime import UTC, datetime
+
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"expected a date or instant like 2026-11-20 or 2026-11-20T18:00:00Z, got {text!r}",
+                          key="--as-of") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,47 @@
+"""Jira's status mapping: status category plus named status and resolution overrides (mappings/jira.toml)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from connector.mapping import SHIPPED, Mapped, read_mapping_file
+from connector.model import Status
+
+
+class _JiraFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status_category: dict[str, Status] = Field(default_factory=dict)
+    status: dict[str, Status] = Field(default_factory=dict)
+    resolution: dict[str, Status] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JiraMapping:
+    categories: dict[str, Status]
+    statuses: dict[str, Status]  # lower-cased names
+    resolutions: dict[str, Status]
+    source: str = ""
+
+    def map(self, status_name: str, category_key: str | None, resolution: str | None = None) -> Mapped:
+        if resolution and (hit := self.resolutions.get(resolution.lower())) is not None:
+            return Mapped(hit, False)
+        if (hit := self.statuses.get((status_name or "").lower())) is not None:
+            return Mapped(hit, False)
+        category = self.categories.get((category_key or "").lower())
+        if category is not None:
+            return Mapped(category, True)
+        return Mapped(Status.TODO, True)  # Jira's "undefined" category: treat as not started
+
+
+def load_jira_mapping(path: Path | None = None) -> JiraMapping:
+    path = path or SHIPPED / "jira.toml"
+    parsed = read_mapping_file(path, _JiraFile)
+    return JiraMapping(
+        categories={k.lower(): v for k, v in parsed.status_category.items()},
+        statuses={k.lower(): v for k, v in parsed.status.items()},
+        resolutions={k.lower(): v for k, v in parsed.resolution.items()},
+        source=str(path),
+    )
