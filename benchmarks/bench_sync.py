@@ -19,7 +19,7 @@ from pathlib import Path
 import requests
 
 from benchmarks.accounting import Row, Tally, pages, tally
-from connector import demo
+from connector.sandbox import demo
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parent.parent

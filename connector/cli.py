@@ -15,7 +15,7 @@ from connector.logs import redact, setup_logging
 log = logging.getLogger(__name__)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Keep a declared execution plan and its Jira and GitHub trackers honest with each other.")
+                  help="Keep a declared execution plan and the team's trackers honest with each other.")
 sandbox_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The built-in sandbox trackers.")
 app.add_typer(sandbox_app, name="sandbox")
 
@@ -116,7 +116,7 @@ def demo(directory: Annotated[Path, typer.Option("--dir", help="working folder f
          scale: Annotated[int, typer.Option("--scale", help="issues in the sandbox")] = 1500,
          seed: Annotated[int, typer.Option("--seed")] = 7) -> None:
     """Start the sandbox trackers, seed them, and run the whole flow twice a simulated week apart."""
-    from connector import demo as demo_module
+    from connector.sandbox import demo as demo_module
 
     raise typer.Exit(demo_module.run_demo(directory, scale=scale, seed=seed, say=typer.echo))
 
@@ -128,7 +128,7 @@ def sandbox_serve(port: Annotated[int, typer.Option("--port")] = 8700,
     """Serve the Jira- and GitHub-compatible sandbox on 127.0.0.1 until interrupted."""
     from connector.sandbox.server import serve
 
-    serve(port=port, seed=seed, scale=scale)
+    serve(port=port, seed=seed, scale=scale, say=lambda line: typer.echo(line))
 
 
 def one_line(text: str) -> str:

@@ -129,7 +129,7 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
     changes = sections.week_changes(start_membership, end_rec.membership, ref, history, period_start, instant,
                                     changed)
     limitations = [note for kind in sorted(set(kinds.values())) for note in registry.kind(kind).report_notes]
-    limitations.append("Tracker milestones (versions, sprints, GitHub milestones) are as of the latest pull.")
+    limitations.append("Tracker milestones (versions, sprints, milestones) are as of the latest pull.")
     return Report(
         plan_name=end_plan.plan.name, objective=end_plan.plan.objective, label=label,
         timezone=end_plan.plan.timezone, as_of=instant, period_start=period_start, generated_at=now,

@@ -158,17 +158,19 @@ class App:
                                        flavour, name, self.sb.clock.ts()))
 
 
-def serve(port: int = 8765, seed: int = 1, scale: int = 2000, host: str = "127.0.0.1") -> None:
-    """Run the sandbox in the foreground until interrupted (used by `plansync sandbox serve`)."""
+def serve(port: int = 8765, seed: int = 1, scale: int = 2000, host: str = "127.0.0.1",
+          say=lambda line: None) -> None:
+    """Run the sandbox in the foreground until interrupted (used by `plansync sandbox serve`, which
+    passes `say` to print where everything is)."""
     from .core import Sandbox
 
     sb = Sandbox(seed=seed, scale=scale)
     url = sb.start(port=port, host=host)
-    print(f"plansync sandbox on {url}")
-    print(f"  Jira Cloud:   {sb.jira_url}   basic auth {JIRA_EMAIL} / {JIRA_TOKEN}")
-    print(f"  Jira Server:  {sb.jira_server_url}   bearer PAT {JIRA_PAT} (or the basic auth above)")
-    print(f"  GitHub:       {sb.github_url}   token {GITHUB_TOKEN}")
-    print(f"  Controls:     {url}/_sandbox/org, /requests, /counts, /faults, /clock, /simulate", flush=True)
+    say(f"plansync sandbox on {url}")
+    say(f"  Jira Cloud:   {sb.jira_url}   basic auth {JIRA_EMAIL} / {JIRA_TOKEN}")
+    say(f"  Jira Server:  {sb.jira_server_url}   bearer PAT {JIRA_PAT} (or the basic auth above)")
+    say(f"  GitHub:       {sb.github_url}   token {GITHUB_TOKEN}")
+    say(f"  Controls:     {url}/_sandbox/org, /requests, /counts, /faults, /clock, /simulate")
     try:
         sb.wait()
     except KeyboardInterrupt:

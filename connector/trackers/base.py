@@ -12,7 +12,6 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from connector.http import RetryPolicy
 from connector.model import Scope
 from connector.values import Identity, LabelChange, PullResult, PullSpec, RequestStats, WriteResult
 
@@ -69,7 +68,10 @@ class TrackerKind:
         return self.identity or self.name
 
     def make_adapter(self, tracker: Any, mapping: Any, *, overlap_minutes: int = 5,
-                     policy: RetryPolicy | None = None) -> TrackerAdapter:
+                     policy: Any = None) -> TrackerAdapter:
+        """Import the adapter now (its HTTP stack with it) and build it; `policy`: a connector.http.RetryPolicy."""
+        from connector.http import RetryPolicy
+
         module_name, _, class_name = self.adapter.partition(":")
         cls = getattr(import_module(module_name), class_name)
         return cls(tracker, mapping, overlap_minutes=overlap_minutes, policy=policy or RetryPolicy())

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from connector.demo import GITHUB_TOKEN_ENV, sandbox_tokens, write_config, write_plan
+from connector.sandbox.demo import GITHUB_TOKEN_ENV, sandbox_tokens, write_config, write_plan
 
 PLANSYNC = Path(sys.executable).parent / "plansync"
 

@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from connector.demo import sandbox_tokens, write_config
+from connector.sandbox.demo import sandbox_tokens, write_config
 
 REPO = Path(__file__).resolve().parents[2]
 

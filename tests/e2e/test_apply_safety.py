@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from connector.demo import write_plan
+from connector.sandbox.demo import write_plan
 from tests.e2e.helpers import label_writes, make_workspace
 
 pytestmark = pytest.mark.e2e

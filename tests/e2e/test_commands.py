@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from connector.demo import write_plan
+from connector.sandbox.demo import write_plan
 from tests.e2e.helpers import label_writes, make_workspace
 
 pytestmark = pytest.mark.e2e
@@ -91,7 +91,7 @@ def test_json_logs_and_a_summary_line(workspace):
 
 
 def test_the_demo_report_has_every_section_with_content(tmp_path):
-    from connector.demo import run_demo
+    from connector.sandbox.demo import run_demo
 
     assert run_demo(tmp_path / "demo", scale=600, seed=7) == 0
     report = json.loads((tmp_path / "demo" / "reports" / "latest.json").read_text())

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connector.demo import environment, sandbox_tokens, write_config, write_plan
+from connector.sandbox.demo import environment, sandbox_tokens, write_config, write_plan
 
 REPO = Path(__file__).resolve().parents[2]
 PREFIX = "plan:"

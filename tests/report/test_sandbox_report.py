@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from connector import commands
-from connector.demo import sandbox_tokens, write_config, write_plan
 from connector.plan_file import load_plan
 from connector.report import build_report, render_markdown
+from connector.sandbox.demo import sandbox_tokens, write_config, write_plan
 from connector.settings import load_settings
 from connector.store import Store
 from tests.report.history import XSS_TITLE

@@ -282,20 +282,23 @@ class GithubAdapter:
         before = self.stats.requests
         repo, number = split_key(change.key)
         base = f"/repos/{repo}/issues/{number}/labels"
+        labels: tuple[str, ...] | None = None  # both answers list every label the issue has now
         try:
             if change.add:
                 # adding a label already present is a no-op on GitHub, so this POST is safe to retry
-                self.http.request("POST", base, body={"labels": sorted(change.add)}, what=f"POST {base}",
-                                  headers={"Accept": "application/vnd.github+json"})
+                reply = self.http.request("POST", base, body={"labels": sorted(change.add)}, what=f"POST {base}",
+                                          headers={"Accept": "application/vnd.github+json"})
+                labels = _label_names(reply.data, labels)
             for label in sorted(change.remove):
                 path = f"{base}/{quote(label, safe='')}"
-                self.http.request("DELETE", path, what=f"DELETE {base}/{label}", accept=frozenset({404}),
-                                  headers={"Accept": "application/vnd.github+json"})
+                reply = self.http.request("DELETE", path, what=f"DELETE {base}/{label}", accept=frozenset({404}),
+                                          headers={"Accept": "application/vnd.github+json"})
+                labels = _label_names(reply.data, labels) if reply.status != 404 else labels
         except (AuthError, RateLimitExhausted):
             raise
         except (FatalAPIError, RetriableAPIError) as exc:
             return WriteResult(change, ok=False, requests=self.stats.requests - before, error=str(exc))
-        return WriteResult(change, ok=True, requests=self.stats.requests - before)
+        return WriteResult(change, ok=True, requests=self.stats.requests - before, labels=labels)
 
     def post_comment(self, issue: str, marker: str, body: str) -> str:
         """Edit the comment holding `marker` on `issue` (owner/repo#N), else create one; returns its id.
@@ -324,6 +327,13 @@ class GithubAdapter:
             except queue.Empty:
                 break
         self.http.close()
+
+
+def _label_names(data, previous: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The label names of a labels answer (a list of label objects); `previous` when it is not one."""
+    if isinstance(data, list) and all(isinstance(x, dict) and isinstance(x.get("name"), str) for x in data):
+        return tuple(x["name"] for x in data)
+    return previous
 
 
 def _page_number(url: str) -> int | None:
