@@ -1,32 +1,56 @@
-"""The label-change plan: owned-label diffs against what trackers show now, and the safety threshold.
+"""The label-change plan: owned-label diffs against what trackers show now, each with its cause, and the
+safety threshold that guards against surprises (scope, drift), not against news (health, status, overdue).
 
-Pure: computed from a Reconciliation; connector.plan_render renders it, connector.apply makes it.
+Pure: computed from a Reconciliation and the store's label records; connector.plan_render renders it,
+connector.apply makes it. The rules are stated in README.md ("The change plan and the safety threshold").
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from connector.errors import UnsafePlan
 from connector.findings import natural_key
 from connector.reconcile import Reconciliation, Uid, paused_gc
-from connector.values import LabelChange
+from connector.values import LabelChange, LabelRecord
 
 log = logging.getLogger(__name__)
 
 _NONE: frozenset[str] = frozenset()
 
 
+CAUSES = ("health", "status", "overdue", "scope", "drift")
+GUARDED = frozenset({"scope", "drift"})
+WATCH = "(watch)"  # the placement of unplanned work: in a watch scope, in no milestone
+
+
+@dataclass(frozen=True)
+class PrefixChange:
+    """Owned labels this store wrote under an earlier `labels.prefix`, still on the trackers."""
+
+    old: tuple[str, ...]  # the earlier prefixes
+    items: int  # items still carrying labels written with one of them
+    labels: Counter = field(default_factory=Counter, compare=False)  # label -> items
+    migrating: bool = False  # `apply --migrate-prefix`: this plan moves them
+
+
 @dataclass(frozen=True)
 class ChangePlan:
     changes: tuple[LabelChange, ...]  # sorted by tracker, then milestone (plan order, none last), then key
-    items_in_scope: int  # in-scope issues (pull requests are not counted)
+    items_in_scope: int  # issues in scope now or leaving it (pull requests are not counted)
     items_labelled_now: int  # in-scope items carrying at least one owned label now
     milestones: dict[Uid, str | None] = field(default_factory=dict, compare=False)  # change -> its group
-    # per tracker: (in-scope items, items carrying an owned label now); a tracker with none labelled is on
-    # its first apply even when another tracker is not (its first apply failed, or it was added later)
-    by_tracker_counts: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+    covered: int = 0  # the items the plan covers: issues in scope now plus those leaving scope
+    first_trackers: frozenset[str] = frozenset()  # trackers this store never confirmed a label on
+    adopted: dict[str, int] = field(default_factory=dict, compare=False)  # first-apply tracker -> labelled items
+    records: dict[Uid, LabelRecord] = field(default_factory=dict, compare=False)  # what a confirmed write records
+    baseline: tuple[LabelRecord, ...] = ()  # records to keep without a write (adoption; items already right)
+    prefix_change: PrefixChange | None = None
+    left_alone: dict[Uid, str] = field(default_factory=dict, compare=False)  # held back, and why
+    prefix: str = ""
 
     @property
     def empty(self) -> bool:
@@ -53,6 +77,12 @@ class ChangePlan:
             out.setdefault(change.tracker, []).append(change)
         return out
 
+    def guarded(self, exempt: frozenset[tuple] = frozenset()) -> list[LabelChange]:
+        """Changes the threshold counts: guarded causes, on trackers past their first apply, minus
+        `exempt` (changes an interrupted apply had planned: resumed, they are not counted twice)."""
+        return [c for c in self.changes if c.cause in GUARDED and c.tracker not in self.first_trackers
+                and _identity(c) not in exempt]
+
     def summary(self) -> str:
         if not self.changes:
             return "No changes. Trackers match the plan."
@@ -60,82 +90,183 @@ class ChangePlan:
                 f"on {_count(len(self.changes), 'item')}.")
 
 
-def plan_changes(reconciliation: Reconciliation, prefix: str) -> ChangePlan:
-    """Diff each in-scope item's desired owned labels against its current labels; labels outside
-    `prefix` never enter a change, and items already right produce none."""
+def _identity(change: LabelChange) -> tuple:
+    return (change.tracker, change.item_id, change.add, change.remove)
+
+
+def placement_of(uid: Uid, reconciliation: Reconciliation) -> tuple[str, ...]:
+    keys = reconciliation.membership.get(uid)
+    if keys:
+        return tuple(sorted(keys))
+    return (WATCH,) if uid in reconciliation.unplanned else ()
+
+
+def plan_changes(reconciliation: Reconciliation, prefix: str, records: Mapping[Uid, LabelRecord] | None = None,
+                 recorded_trackers: frozenset[str] | None = None, *, migrate_prefix: bool = False,
+                 hold: Mapping[str, str] | None = None) -> ChangePlan:
+    """Diff each in-scope item's desired owned labels against its current labels, and give each change
+    its cause from `records` (what this store last confirmed on the item). Labels outside `prefix`
+    never enter a change (but labels this store wrote under an earlier prefix leave with
+    `migrate_prefix`), and items already right produce none. `hold`: trackers whose changes are held
+    back this run (their data is not current), with why. `recorded_trackers` (default: the trackers of
+    `records`) are past their first apply; every other tracker is on it (a fresh store: all of them)."""
     if not prefix:
         raise ValueError("the owned label prefix must not be empty: plansync would own every label")
+    records = records or {}
+    if recorded_trackers is None:
+        recorded_trackers = frozenset(t for t, _ in records)
     with paused_gc():
-        return _plan_changes(reconciliation, prefix)
+        return _plan_changes(reconciliation, prefix, records, recorded_trackers, migrate_prefix, hold or {})
 
 
-def _plan_changes(reconciliation: Reconciliation, prefix: str) -> ChangePlan:
+def _plan_changes(reconciliation: Reconciliation, prefix: str, records: Mapping[Uid, LabelRecord],
+                  recorded: frozenset[str], migrate: bool, hold: Mapping[str, str]) -> ChangePlan:
     order = {m.key: n for n, m in enumerate(reconciliation.milestones)}
     last = len(order)
     health = {m.key: m.health.severity for m in reconciliation.milestones}
     membership = reconciliation.membership
     keyed: list[tuple[tuple, LabelChange, str | None]] = []
-    in_scope = labelled = 0
-    counts: dict[str, list[int]] = {}
+    labelled = covered = 0
+    first: set[str] = set()
+    adopted: Counter = Counter()
+    after: dict[Uid, LabelRecord] = {}
+    baseline: list[LabelRecord] = []
+    old_labels: Counter = Counter()
+    old_prefixes: set[str] = set()
+    old_items = 0
+    left_alone: dict[Uid, str] = {}
     for uid, desired in reconciliation.desired_labels.items():
         item = reconciliation.items[uid]
         owned = [label for label in item.labels if label.startswith(prefix)] if item.labels else None
         current = frozenset(owned) if owned else _NONE
-        tracker_counts = counts.setdefault(item.tracker, [0, 0])
+        placement = placement_of(uid, reconciliation)
         if not item.is_pull_request:
-            in_scope += 1
-            tracker_counts[0] += 1
+            covered += 1
         if owned:
             labelled += 1
-            tracker_counts[1] += 1
+        is_first = item.tracker not in recorded
+        if is_first:
+            first.add(item.tracker)
+            if owned:
+                adopted[item.tracker] += 1
+        record = records.get(uid)
+        stale: frozenset[str] = _NONE  # labels this store wrote under an earlier prefix, still there
+        if record is not None and record.prefix != prefix and record.labels:
+            stale = frozenset(label for label in record.labels if label in item.labels)
+            if stale:
+                old_items += 1
+                old_prefixes.add(record.prefix)
+                old_labels.update(stale)
         wanted = desired if all(label.startswith(prefix) for label in desired) else \
             frozenset(label for label in desired if label.startswith(prefix))
-        if wanted == current:
+        remove_old = stale if migrate else _NONE
+        now_record = LabelRecord(item.tracker, item.id, wanted, placement, item.status.is_open, prefix)
+        if wanted == current and not remove_old:
+            if record != now_record and not item.is_pull_request:
+                baseline.append(now_record)  # already right: the record follows (adoption, a new placement)
             continue
+        if item.tracker in hold:
+            left_alone[uid] = hold[item.tracker]
+            continue
+        if is_first and record is None:
+            # the tracker's first apply: its labels now are adopted as this store's starting point
+            # (an owned label means the item was open when it was labelled)
+            record = LabelRecord(item.tracker, item.id, current, placement, item.status.is_open or bool(current),
+                                 prefix)
+            baseline.append(record)
         keys = membership.get(uid)
         group = (max(keys, key=lambda k: health[k]) if len(keys) > 1 else keys[0]) if keys else None
         change = LabelChange(tracker=item.tracker, item_id=item.id, key=item.key, add=wanted - current,
-                             remove=current - wanted, reasons=reconciliation.label_reasons.get(uid, ()))
+                             remove=(current - wanted) | remove_old, reasons=reconciliation.label_reasons.get(uid, ()),
+                             cause="drift" if item.is_pull_request else  # nobody plans a pull request
+                             cause_of(record, current, wanted, placement, item.status.is_open, prefix))
+        after[uid] = now_record
         keyed.append(((item.tracker, order.get(group, last) if group else last, natural_key(item.key), item.id),
                       change, group))
     keyed.sort(key=lambda entry: entry[0])
-    plan = ChangePlan(changes=tuple(c for _, c, _ in keyed), items_in_scope=in_scope, items_labelled_now=labelled,
-                      milestones={(c.tracker, c.item_id): g for _, c, g in keyed},
-                      by_tracker_counts={t: (n, m) for t, (n, m) in counts.items()})
+    prefix_change = PrefixChange(tuple(sorted(old_prefixes)), old_items, old_labels, migrate) if old_items else None
+    plan = ChangePlan(changes=tuple(c for _, c, _ in keyed), items_in_scope=covered, items_labelled_now=labelled,
+                      milestones={(c.tracker, c.item_id): g for _, c, g in keyed}, covered=covered,
+                      first_trackers=frozenset(first), adopted=dict(adopted), records=after,
+                      baseline=tuple(baseline), prefix_change=prefix_change, left_alone=left_alone, prefix=prefix)
     if log.isEnabledFor(logging.DEBUG):
         log.debug("change plan: %s", plan.summary())
     return plan
 
 
-def check_safety(plan: ChangePlan, *, max_share: float, force: bool) -> None:
-    """Refuse (UnsafePlan) a plan changing more than `max_share` of the items in scope, unless forced or
-    nothing carries an owned label yet (the first apply labels everything once)."""
-    if plan.share <= max_share:
+def cause_of(record: LabelRecord | None, current: frozenset[str], wanted: frozenset[str],
+             placement: tuple[str, ...], is_open: bool, prefix: str) -> str:
+    """Why an item's owned labels change, against what this store last confirmed on it (README has the table)."""
+    if record is None:
+        # never confirmed by this store: owned labels on it came from elsewhere; none means it is new here
+        return "drift" if current else "scope"
+    if record.prefix != prefix or record.labels != current:
+        return "drift"
+    if record.placement != placement:
+        return "scope"
+    if record.is_open != is_open:
+        return "status"
+    flag = f"{prefix}overdue"
+    if (current - {flag}) != (wanted - {flag}):
+        return "health"
+    return "overdue"
+
+
+def check_safety(plan: ChangePlan, *, max_share: float, min_guarded: int = 10, force: bool = False,
+                 exempt: frozenset[tuple] = frozenset()) -> None:
+    """Refuse (UnsafePlan) when the guarded changes exceed both `min_guarded` and `max_share` of the items
+    the plan covers, unless forced or migrating the prefix on purpose."""
+    guarded = plan.guarded(exempt)
+    if plan.prefix_change is not None and plan.prefix_change.migrating:
+        # moving labels from the old prefix is what the user asked for: not a surprise
+        guarded = [c for c in guarded if not any(not label.startswith(plan.prefix) for label in c.remove)]
+    if not breaches(len(guarded), plan.covered, max_share=max_share, min_guarded=min_guarded):
         return
-    changed, total = len(plan.changes), plan.items_in_scope
+    line = guard_line(len(guarded), plan.covered, max_share=max_share, min_guarded=min_guarded)
     if force:
-        log.warning("applying a change to %d of %d items (%.1f %%) above the %.0f %% threshold: --force given",
-                    changed, total, plan.share * 100, max_share * 100)
+        log.warning("applying above the safety threshold (%s): --force given", line)
         return
-    if plan.items_labelled_now == 0:
-        log.info("first apply: no item carries an owned label yet, so the %.0f %% threshold does not apply",
-                 max_share * 100)
-        return
-    first = {t for t, (_, labelled) in plan.by_tracker_counts.items() if labelled == 0}
-    if first:
-        # a tracker whose first apply has not happened yet (it failed, or the tracker is new) is exempt on
-        # its own; the threshold still guards the trackers that are labelled already
-        rest = [c for c in plan.changes if c.tracker not in first]
-        in_scope = sum(n for t, (n, _) in plan.by_tracker_counts.items() if t not in first)
-        if not rest or (in_scope and len(rest) / in_scope <= max_share):
-            log.info("first apply on %s: no item there carries an owned label yet, so the %.0f %% threshold "
-                     "does not apply to it", ", ".join(sorted(first)), max_share * 100)
-            return
-        changed, total = len(rest), in_scope
-    raise UnsafePlan(f"this apply would change the owned labels of {changed} of {total} items in scope "
-                     f"({(changed / total if total else 1.0) * 100:.1f} %), more than the allowed {max_share * 100:.0f} %. "
-                     "Review the changes with `plansync plan`; if they are intended (a re-scoped plan, a new "
-                     "prefix), rerun with --force.")
+    groups = "; ".join(f"{text} ({n})" for text, n in biggest_groups(plan, guarded))
+    advice = ("Review the changes with `plansync plan`; if they are intended (a re-scoped plan), rerun with "
+              "--force.")
+    if plan.prefix_change is not None and not plan.prefix_change.migrating:
+        advice = (f"The owned label prefix changed (was {', '.join(map(repr, plan.prefix_change.old))}): rerun "
+                  "with --migrate-prefix to move the labels plansync wrote, or --force to add the new ones and "
+                  "leave the old ones.")
+    raise UnsafePlan(f"{line}: {len(guarded)} guarded change(s) (scope, drift) are more than "
+                     f"{min_guarded} and more than {max_share * 100:.0f} % of the {plan.covered} items covered. "
+                     f"Biggest: {groups}. {advice}")
+
+
+def breaches(guarded: int, covered: int, *, max_share: float, min_guarded: int) -> bool:
+    share = guarded / covered if covered else (1.0 if guarded else 0.0)
+    return guarded > min_guarded and share > max_share
+
+
+def guard_line(guarded: int, covered: int, *, max_share: float, min_guarded: int) -> str:
+    share = guarded / covered * 100 if covered else (100.0 if guarded else 0.0)
+    return (f"guarded: {guarded} of {covered} items, {share:.1f} %, "
+            f"limit {max_share * 100:.0f} % and {min_guarded}")
+
+
+def biggest_groups(plan: ChangePlan, guarded: list[LabelChange], limit: int = 3) -> list[tuple[str, int]]:
+    """The largest groups of guarded changes, in words: which milestone lost or gained items, which
+    labels drifted."""
+    groups: Counter = Counter()
+    for change in guarded:
+        record = plan.records.get((change.tracker, change.item_id))
+        if change.cause == "scope":
+            now = record.placement if record else ()
+            groups[f"{change.tracker}: {'entering ' + ', '.join(now) if now else 'leaving every scope'}"] += 1
+        else:
+            labels = sorted(change.add | change.remove)
+            groups[f"{change.tracker}: owned labels differ from what plansync last wrote ({', '.join(labels)})"] += 1
+    return groups.most_common(limit)
+
+
+def without(plan: ChangePlan, keep: frozenset[tuple]) -> ChangePlan:
+    """The plan with only the changes whose identity is in `keep` (for a partial apply)."""
+    return replace(plan, changes=tuple(c for c in plan.changes if _identity(c) in keep))
 
 
 def _count(n: int, noun: str) -> str:

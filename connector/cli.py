@@ -87,10 +87,11 @@ def plan_cmd(config: ConfigOpt = None, plan: PlanOpt = None,
 @app.command()
 def apply(config: ConfigOpt = None, plan: PlanOpt = None, tracker: TrackerOpt = None,
           force: Annotated[bool, typer.Option("--force", help="apply even above the safety threshold")] = False,
-          no_sync: Annotated[bool, typer.Option("--no-sync", help="use the store as is; do not pull first")] = False) -> None:
+          no_sync: Annotated[bool, typer.Option("--no-sync", help="use the store as is; do not pull first")] = False,
+          migrate_prefix: Annotated[bool, typer.Option("--migrate-prefix", help="move the labels plansync wrote under an earlier labels.prefix to the current one")] = False) -> None:
     """Make exactly the planned label changes (idempotent: a second run makes none)."""
     _done(_commands().apply(config, plan, trackers=tracker, force=force, sync_first=not no_sync,
-                                     metrics_file=_Globals.metrics_file))
+                            migrate_prefix=migrate_prefix, metrics_file=_Globals.metrics_file))
 
 
 @app.command()

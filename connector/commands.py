@@ -72,10 +72,12 @@ def plan(config, plan, *, as_json=False, detailed_exitcode=False, sync_first=Tru
         if sync_first:
             pipeline.pull(run, full=False)
         change_plan = pipeline.plan_changes(run)
+        apply_settings = run.settings.apply
+        limits = {"max_share": apply_settings.max_change_share, "min_guarded": apply_settings.min_guarded_changes}
         if as_json:
-            run.output.append(render_json(change_plan))
+            run.output.append(render_json(change_plan, **limits))
             return
-        run.output.append(render_text(change_plan, run.reconciliation))
+        run.output.append(render_text(change_plan, run.reconciliation, **limits))
         publish = pipeline.publish_description(run.settings, run.plan)
         if publish:
             run.output.append(publish)
@@ -92,7 +94,8 @@ def plan(config, plan, *, as_json=False, detailed_exitcode=False, sync_first=Tru
     return Result(int(ExitCode.OK), run.output, run)
 
 
-def apply(config, plan, *, trackers=None, force=False, sync_first=True, metrics_file=None) -> Result:
+def apply(config, plan, *, trackers=None, force=False, sync_first=True, migrate_prefix=False,
+          metrics_file=None) -> Result:
     inputs = load_inputs(config, plan)
     names = select_trackers(inputs.settings, trackers)
     check_tokens(inputs.settings, names)
@@ -106,7 +109,7 @@ def apply(config, plan, *, trackers=None, force=False, sync_first=True, metrics_
     def body(run: Run) -> None:
         if resume[0]:
             pipeline.pull(run, full=False)
-        pipeline.apply(run, force=force)
+        pipeline.apply(run, force=force, migrate_prefix=migrate_prefix)
 
     return _result(execute("apply", inputs, names, leases, body, metrics_file=metrics_file))
 

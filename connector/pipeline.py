@@ -77,21 +77,25 @@ def reconcile(run: Run):
     return run.reconciliation
 
 
-def plan_changes(run: Run):
+def plan_changes(run: Run, *, migrate_prefix: bool = False):
+    """The label diff with a cause per change, from what the store last confirmed on each item; the
+    changes of a tracker whose pull failed this run are held back."""
     from connector.changes import plan_changes as diff
 
     if run.change_plan is None:
-        run.change_plan = diff(reconcile(run), run.settings.labels.prefix)
+        hold = {n: "this run's pull of the tracker failed" for n in run.summary.failed_trackers}
+        run.change_plan = diff(reconcile(run), run.settings.labels.prefix, run.store.label_records(),
+                               run.store.recorded_trackers(), migrate_prefix=migrate_prefix, hold=hold)
     return run.change_plan
 
 
-def apply(run: Run, *, force: bool) -> None:
+def apply(run: Run, *, force: bool, migrate_prefix: bool = False) -> None:
     """Plan the label diff and make it through the write journal; a refusal by the safety threshold is
     a failed run that says why (the report is still written)."""
     from connector.apply import apply_changes
 
     try:
-        apply_changes(run, force=force)
+        apply_changes(run, force=force, migrate_prefix=migrate_prefix)
     except UnsafePlan as exc:
         run.summary.outcome, run.summary.error = Outcome.FAILED, str(exc)
         run.output.append(f"plansync: refused: {exc}")

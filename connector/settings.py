@@ -114,7 +114,9 @@ class ReconcileSettings(BaseModel):
 
 class ApplySettings(BaseModel):
     model_config = _STRICT
-    max_change_share: float = Field(0.30, gt=0, le=1)  # refuse (without --force) above this share
+    # refuse (without --force) when the guarded changes (scope, drift) exceed both of these
+    max_change_share: float = Field(0.30, gt=0, le=1)  # share of the items the plan covers
+    min_guarded_changes: int = Field(10, ge=0)  # and this many
 
 
 class PublishSettings(BaseModel):

@@ -121,6 +121,7 @@ class LabelChange:
     add: frozenset[str] = frozenset()
     remove: frozenset[str] = frozenset()
     reasons: tuple[LabelReason, ...] = ()
+    cause: str = ""  # health | status | overdue | scope | drift (connector.changes.CAUSES)
 
     @property
     def empty(self) -> bool:
@@ -129,6 +130,19 @@ class LabelChange:
     def labels_after(self, current: tuple[str, ...] | frozenset[str]) -> tuple[str, ...]:
         """The labels an item carrying `current` has once this change is made."""
         return tuple(sorted((set(current) - self.remove) | self.add))
+
+
+@dataclass(frozen=True)
+class LabelRecord:
+    """What this store last confirmed on one item: its owned labels (written by plansync, or adopted on
+    the tracker's first apply), where it stood in the plan then, and the owned prefix in force."""
+
+    tracker: str
+    item_id: str
+    labels: frozenset[str]
+    placement: tuple[str, ...]  # milestone keys (sorted), ("(watch)",) for unplanned work, () out of scope
+    is_open: bool
+    prefix: str
 
 
 @dataclass(frozen=True)

@@ -68,11 +68,12 @@ def test_render_text_groups_and_summarises():
     assert lines[0] == "jira:"
     assert lines[1] == "  milestone beta (Beta, due 2026-12-15): at-risk"
     assert lines[2] == "    because: 1 item blocked: CHK-1"  # the milestone's reasons, once per group
-    assert lines[3] == "    + plan:at-risk   CHK-1  Fix the thing"  # not repeated on each line
-    assert lines[4].startswith("    - plan:on-track  CHK-1  Fix the thing")
+    assert lines[3] == "    + plan:at-risk   CHK-1  [health] Fix the thing"  # not repeated on each line
+    assert lines[4].startswith("    - plan:on-track  CHK-1  [health] Fix the thing")
     assert "- plan:at-risk   CHK-2" in text and "done: owned labels are for open work only" in text
     assert "\x1b" not in text  # untrusted titles cannot drive the terminal
-    assert lines[-1] == "Plan: 2 labels to add, 2 to remove, on 3 items."
+    assert lines[-2] == "Plan: 2 labels to add, 2 to remove, on 3 items."
+    assert lines[-1] == "guarded: 0 of 43 items, 0.0 %, limit 30 % and 10 (first apply, not counted: jira)"
 
 
 def test_no_changes_renders_the_all_clear():
@@ -80,7 +81,10 @@ def test_no_changes_renders_the_all_clear():
     rec = reconciled(items)
     result = plan_changes(rec, "plan:")
     assert result.changes == () and result.share == 0.0
-    assert render_text(result, rec) == "No changes. Trackers match the plan.\n"
+    assert render_text(result, rec) == (
+        "jira: adopting 1 item(s) already labelled by an earlier installation\n"
+        "No changes. Trackers match the plan.\n"
+        "guarded: 0 of 41 items, 0.0 %, limit 30 % and 10 (first apply, not counted: jira)\n")
     assert json.loads(render_json(result))["changes"] == []
 
 
@@ -88,7 +92,7 @@ def test_render_json_is_complete_and_sorted():
     items = [jira(1, labels=("plan:off-track", "x")), gh(2, Status.DONE, labels=("plan:on-track",)), *history()]
     doc = json.loads(render_json(plan_changes(reconciled(items), "plan:")))
     assert doc["changes"][0] == {"tracker": "github", "item_id": "500002", "key": "acme/checkout-web#2",
-                                 "milestone": "beta", "add": [], "remove": ["plan:on-track"],
+                                 "milestone": "beta", "cause": "status", "add": [], "remove": ["plan:on-track"],
                                  "reasons": ["done: owned labels are for open work only"]}
     assert doc["changes"][1]["add"] == ["plan:on-track"] and doc["changes"][1]["remove"] == ["plan:off-track"]
     assert doc["summary"] == {"labels_to_add": 1, "labels_to_remove": 2, "items_changed": 2, "items_in_scope": 42,
@@ -105,33 +109,57 @@ def test_custom_prefix_owns_only_its_labels():
         plan_changes(rec, "")
 
 
-def _plan(changed: int, in_scope: int, labelled: int) -> ChangePlan:
+def _plan(changed: int, covered: int, cause: str = "scope", first: frozenset[str] = frozenset()) -> ChangePlan:
     from connector.values import LabelChange
 
-    changes = tuple(LabelChange("jira", str(n), f"CHK-{n}", add=frozenset({"plan:at-risk"})) for n in range(changed))
-    return ChangePlan(changes, items_in_scope=in_scope, items_labelled_now=labelled)
+    changes = tuple(LabelChange("jira", str(n), f"CHK-{n}", add=frozenset({"plan:at-risk"}), cause=cause)
+                    for n in range(changed))
+    return ChangePlan(changes, items_in_scope=covered, items_labelled_now=covered, covered=covered,
+                      first_trackers=first)
 
 
-def test_share_above_threshold_is_refused_with_an_explanation():
+def test_guarded_changes_above_both_limits_are_refused_with_the_arithmetic():
     with pytest.raises(UnsafePlan) as caught:
-        check_safety(_plan(31, 100, 50), max_share=0.30, force=False)
-    assert "31 of 100 items in scope (31.0 %), more than the allowed 30 %" in str(caught.value)
+        check_safety(_plan(31, 100), max_share=0.30, min_guarded=10, force=False)
+    assert "guarded: 31 of 100 items, 31.0 %, limit 30 % and 10" in str(caught.value)
+    assert "jira: leaving every scope (31)" in str(caught.value)  # the biggest group, named
     assert "--force" in str(caught.value) and caught.value.exit_code is ExitCode.FAILED
 
 
-def test_share_at_or_below_threshold_passes():
-    check_safety(_plan(30, 100, 50), max_share=0.30, force=False)
-    check_safety(_plan(0, 0, 0), max_share=0.30, force=False)
+def test_at_or_below_either_limit_passes():
+    check_safety(_plan(30, 100), max_share=0.30, min_guarded=10)  # 30 % is not above 30 %
+    check_safety(_plan(0, 0), max_share=0.30, min_guarded=10)
+    check_safety(_plan(9, 20), max_share=0.30, min_guarded=10)  # 45 %, but under the floor of 10
+    check_safety(_plan(10, 20), max_share=0.30, min_guarded=10)
+    with pytest.raises(UnsafePlan):
+        check_safety(_plan(11, 20), max_share=0.30, min_guarded=10)
+
+
+@pytest.mark.parametrize("cause", ["health", "status", "overdue"])
+def test_news_never_trips_the_guard(cause):
+    check_safety(_plan(100, 100, cause=cause), max_share=0.30, min_guarded=10)
+
+
+def test_drift_is_guarded_like_scope():
+    with pytest.raises(UnsafePlan) as caught:
+        check_safety(_plan(50, 100, cause="drift"), max_share=0.30, min_guarded=10)
+    assert "owned labels differ from what plansync last wrote" in str(caught.value)
 
 
 def test_force_passes_an_unsafe_plan():
-    check_safety(_plan(100, 100, 50), max_share=0.30, force=True)
+    check_safety(_plan(100, 100), max_share=0.30, min_guarded=10, force=True)
 
 
-def test_first_apply_is_exempt_but_a_second_is_not():
-    check_safety(_plan(100, 100, 0), max_share=0.30, force=False)
+def test_a_tracker_on_its_first_apply_is_exempt():
+    check_safety(_plan(100, 100, first=frozenset({"jira"})), max_share=0.30, min_guarded=10)
     with pytest.raises(UnsafePlan):
-        check_safety(_plan(100, 100, 1), max_share=0.30, force=False)
+        check_safety(_plan(100, 100), max_share=0.30, min_guarded=10)
+
+
+def test_changes_an_interrupted_apply_planned_are_not_counted_again():
+    plan = _plan(40, 100)
+    exempt = frozenset((c.tracker, c.item_id, c.add, c.remove) for c in plan.changes[:35])
+    check_safety(plan, max_share=0.30, min_guarded=10, exempt=exempt)  # 5 left to count
 
 
 def test_share_counts_changed_items_over_issues_in_scope():
@@ -152,9 +180,9 @@ def test_render_text_lists_unplanned_and_pull_request_changes_after_milestones()
     result = plan_changes(rec, "plan:")
     text = render_text(result, rec)
     assert [c.key for c in result.changes] == ["acme/checkout-web#5", "CHK-1", "CHK-99"]
-    assert "github:\n  not in a plan milestone\n    - plan:at-risk  acme/checkout-web#5" in text
+    assert "github:\n  not in a plan milestone\n    - plan:at-risk  acme/checkout-web#5  [drift]" in text
     assert "a pull request is development activity" in text
-    assert ("  not in a plan milestone\n    + plan:unplanned  CHK-99  Jira issue 99   "
+    assert ("  not in a plan milestone\n    + plan:unplanned  CHK-99  [health] Jira issue 99   "
             "(in a watch scope but in no plan milestone)") in text
 
 
@@ -162,34 +190,25 @@ def test_each_label_line_gives_its_own_reason():
     items = [jira(1, due=date(2026, 11, 20)), jira(2, labels=("plan:overdue",)), *history()]
     rec = reconciled(items)
     text = render_text(plan_changes(rec, "plan:"), rec)
-    assert "+ plan:overdue  CHK-1  Jira issue 1   (overdue: past its due date 2026-11-20)" in text
+    assert "+ plan:overdue  CHK-1  [health] Jira issue 1   (overdue: past its due date 2026-11-20)" in text
     # the health label's reason is the milestone's, said once under the group header
     assert "    because: 1 item overdue: CHK-1\n" in text
-    assert "+ plan:at-risk  CHK-1  Jira issue 1\n" in text
-    assert "- plan:overdue  CHK-2  Jira issue 2   (no longer overdue)\n" in text
+    assert "+ plan:at-risk  CHK-1  [health] Jira issue 1\n" in text
+    assert "- plan:overdue  CHK-2  [health] Jira issue 2   (no longer overdue)\n" in text
 
 
-def _two_trackers(jira_changed: int, github_changed: int) -> ChangePlan:
-    from connector.values import LabelChange
+def test_causes_come_from_what_the_store_last_confirmed():
+    from connector.changes import cause_of
+    from connector.values import LabelRecord
 
-    changes = tuple(LabelChange("jira", str(n), f"CHK-{n}", add=frozenset({"plan:at-risk"}))
-                    for n in range(jira_changed))
-    changes += tuple(LabelChange("github", str(n), f"acme/web#{n}", add=frozenset({"plan:on-track"}))
-                     for n in range(github_changed))
-    # jira was labelled before; github has never been applied (its first apply failed, or it is new)
-    return ChangePlan(changes, items_in_scope=100, items_labelled_now=10,
-                      by_tracker_counts={"jira": (50, 10), "github": (50, 0)})
-
-
-def test_a_tracker_on_its_first_apply_is_exempt_but_the_others_are_still_guarded():
-    check_safety(_two_trackers(5, 50), max_share=0.30, force=False)  # 55 % overall, jira alone 10 %
-    with pytest.raises(UnsafePlan) as caught:
-        check_safety(_two_trackers(20, 50), max_share=0.30, force=False)
-    assert "20 of 50 items in scope (40.0 %)" in str(caught.value)
-
-
-def test_per_tracker_counts_come_from_the_reconciliation():
-    pr = gh(9, type="pull_request", is_pull_request=True)
-    items = [jira(1, labels=("plan:on-track",)), jira(2), gh(3), pr, *history()]
-    result = plan_changes(reconciled(items), "plan:")
-    assert result.by_tracker_counts == {"jira": (42, 1), "github": (1, 0)}
+    on, risk, late = frozenset({"plan:on-track"}), frozenset({"plan:at-risk"}), frozenset({"plan:on-track", "plan:overdue"})
+    record = LabelRecord("jira", "1", on, ("beta",), True, "plan:")
+    assert cause_of(record, on, risk, ("beta",), True, "plan:") == "health"
+    assert cause_of(record, on, late, ("beta",), True, "plan:") == "overdue"
+    assert cause_of(record, on, frozenset(), ("beta",), False, "plan:") == "status"
+    assert cause_of(record, on, risk, ("ga",), True, "plan:") == "scope"  # moved between milestones
+    assert cause_of(record, on, frozenset(), (), True, "plan:") == "scope"  # left every scope
+    assert cause_of(record, risk, on, ("beta",), True, "plan:") == "drift"  # edited by hand
+    assert cause_of(record, frozenset(), on, ("beta",), True, "ops:") == "drift"  # the prefix changed
+    assert cause_of(None, frozenset(), on, ("beta",), True, "plan:") == "scope"  # new to the plan
+    assert cause_of(None, risk, on, ("beta",), True, "plan:") == "drift"  # labelled by someone else

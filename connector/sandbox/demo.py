@@ -61,7 +61,7 @@ out_dir = "reports"
 
 [apply]
 # the demo compresses a week of work into one step, which flips whole milestones' health labels at once
-max_change_share = 0.60
+
 {extra}'''
     path = folder / "config.toml"
     path.write_text(text)

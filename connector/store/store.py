@@ -23,6 +23,7 @@ from connector.store.pulls import SaveSummary, apply_row_changes, load_cursors, 
 from connector.store.records import JOURNAL_NEXT, RUN_OUTCOMES, ItemChange, JournalEntry
 from connector.store.tables import (
     items,
+    label_records,
     milestones,
     plan_snapshots,
     runs,
@@ -31,7 +32,7 @@ from connector.store.tables import (
     write_journal,
 )
 from connector.store.types import as_utc
-from connector.values import LabelChange, LabelReason, PullResult
+from connector.values import LabelChange, LabelReason, LabelRecord, PullResult
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -268,15 +269,42 @@ class Store:
         self._write(lambda conn: self._mark(conn, entry_id, state, error))
 
     def journal_confirm(self, entry_id: int, tracker: str, item_id: str, labels: tuple[str, ...],
-                        observed_at: datetime) -> None:
-        """Mark a write confirmed and record the labels it put on the tracker, in one transaction
-        (the hot path of an apply: one commit per write instead of two)."""
+                        observed_at: datetime, record: LabelRecord | None = None) -> None:
+        """Mark a write confirmed, record the labels it put on the tracker and (with `record`) what the
+        store now knows it confirmed there, in one transaction (one commit per write, the hot path)."""
         changes = {item_id: {"labels": dump_list(labels)}}
 
         def work(conn: Connection) -> None:
             self._mark(conn, entry_id, "confirmed", None)
             apply_row_changes(conn, tracker, changes, as_utc(observed_at))
+            if record is not None:
+                bulk.upsert(conn, label_records, [_record_row(record, observed_at)], keys=("tracker", "item_id"))
         self._write(work)
+
+    # --- what the store last confirmed on each item -------------------------------------------------
+
+    def label_records(self, tracker: str | None = None) -> dict[tuple[str, str], LabelRecord]:
+        query = select(label_records)
+        if tracker is not None:
+            query = query.where(label_records.c.tracker == tracker)
+
+        def work(conn: Connection) -> dict[tuple[str, str], LabelRecord]:
+            return {(r.tracker, r.item_id): LabelRecord(r.tracker, r.item_id, frozenset(load_tuple(r.labels)),
+                                                        tuple(load_tuple(r.placement)), bool(r.is_open), r.prefix)
+                    for r in conn.execute(query)}
+        return self._read(work)
+
+    def save_label_records(self, records: Iterable[LabelRecord], at: datetime) -> int:
+        """Upsert records (adoption on a first apply, placements of items already right)."""
+        rows = [_record_row(r, at) for r in records]
+        if rows:
+            self._write(lambda conn: bulk.upsert(conn, label_records, rows, keys=("tracker", "item_id")))
+        return len(rows)
+
+    def recorded_trackers(self) -> frozenset[str]:
+        """Trackers this store has confirmed (or adopted) labels on: any other is on its first apply."""
+        query = select(label_records.c.tracker).distinct()
+        return self._read(lambda conn: frozenset(conn.execute(query).scalars()))
 
     def _mark(self, conn: Connection, entry_id: int, state: str, error: str | None) -> None:
         if state not in JOURNAL_NEXT:
@@ -338,6 +366,12 @@ class Store:
         """Error text kept in the store: no store password, no NUL (PostgreSQL text refuses it)."""
         text = clean_text(text) or ""
         return text.replace(self._secret, "***") if self._secret else text
+
+
+def _record_row(record: LabelRecord, at: datetime) -> dict[str, Any]:
+    return {"tracker": record.tracker, "item_id": record.item_id, "labels": dump_list(sorted(record.labels)),
+            "placement": dump_list(list(record.placement)), "is_open": record.is_open, "prefix": record.prefix,
+            "confirmed_at": as_utc(at)}
 
 
 def _journal_entry(row: Any) -> JournalEntry:

@@ -191,6 +191,22 @@ class PlanSnapshot(SQLModel, table=True):
     plan_json: str = Field(sa_type=Text)
 
 
+class LabelRecordRow(SQLModel, table=True):
+    """Added by migration 0004: per item, the owned labels this store last confirmed on the tracker
+    (written, or adopted on a tracker's first apply), where the item stood in the plan then, and the
+    prefix in force; the safety threshold tells news from surprises by it."""
+
+    __tablename__ = "label_records"
+
+    tracker: str = Field(sa_type=String, primary_key=True)
+    item_id: str = Field(sa_type=String, primary_key=True)
+    labels: str = Field(sa_type=Text, default="[]")  # JSON list, sorted
+    placement: str = Field(sa_type=Text, default="[]")  # JSON list: milestone keys, ["(watch)"], or []
+    is_open: bool = True
+    prefix: str = Field(sa_type=String)
+    confirmed_at: datetime = Field(sa_type=UTCDateTime)
+
+
 runs = Run.__table__
 tracker_syncs = TrackerSync.__table__
 cursors = CursorRow.__table__
@@ -202,5 +218,6 @@ milestones = MilestoneRow.__table__
 write_journal = JournalRow.__table__
 leases = LeaseRow.__table__
 plan_snapshots = PlanSnapshot.__table__
+label_records = LabelRecordRow.__table__
 
 ITEM_FIELDS = tuple(ItemFields.model_fields)  # the columns items and item_versions share
