@@ -151,16 +151,18 @@ def _plan_changes(reconciliation: Reconciliation, prefix: str, records: Mapping[
                 adopted[item.tracker] += 1
         record = records.get(uid)
         stale: frozenset[str] = _NONE  # labels this store wrote under an earlier prefix, still there
-        if record is not None and record.prefix != prefix and record.labels:
-            stale = frozenset(label for label in record.labels if label in item.labels)
+        if record is not None and (record.legacy or record.prefix != prefix):
+            carried = record.legacy | (record.labels if record.prefix != prefix else _NONE)
+            stale = frozenset(label for label in carried if label in item.labels)
             if stale:
                 old_items += 1
-                old_prefixes.add(record.prefix)
+                old_prefixes.add(record.prefix if record.prefix != prefix else "an earlier prefix")
                 old_labels.update(stale)
         wanted = desired if all(label.startswith(prefix) for label in desired) else \
             frozenset(label for label in desired if label.startswith(prefix))
         remove_old = stale if migrate else _NONE
-        now_record = LabelRecord(item.tracker, item.id, wanted, placement, item.status.is_open, prefix)
+        now_record = LabelRecord(item.tracker, item.id, wanted, placement, item.status.is_open, prefix,
+                                 _NONE if migrate else stale)
         if wanted == current and not remove_old:
             if record != now_record and not item.is_pull_request:
                 baseline.append(now_record)  # already right: the record follows (adoption, a new placement)

@@ -70,7 +70,7 @@ def _notes(plan: ChangePlan) -> list[str]:
     change = plan.prefix_change
     if change is not None:
         labels = ", ".join(f"{_clean(label)} ({n})" for label, n in change.labels.most_common(5))
-        old = ", ".join(repr(p) for p in change.old)
+        old = ", ".join(p if p == "an earlier prefix" else repr(p) for p in change.old)
         if change.migrating:
             notes.append(f"moving {change.items} item(s) from the old prefix {old} to {plan.prefix!r}: {labels}")
         else:

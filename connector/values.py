@@ -143,6 +143,7 @@ class LabelRecord:
     placement: tuple[str, ...]  # milestone keys (sorted), ("(watch)",) for unplanned work, () out of scope
     is_open: bool
     prefix: str
+    legacy: frozenset[str] = frozenset()  # labels it wrote under an earlier prefix, left on the item
 
 
 @dataclass(frozen=True)

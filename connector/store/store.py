@@ -290,7 +290,8 @@ class Store:
 
         def work(conn: Connection) -> dict[tuple[str, str], LabelRecord]:
             return {(r.tracker, r.item_id): LabelRecord(r.tracker, r.item_id, frozenset(load_tuple(r.labels)),
-                                                        tuple(load_tuple(r.placement)), bool(r.is_open), r.prefix)
+                                                        tuple(load_tuple(r.placement)), bool(r.is_open), r.prefix,
+                                                        frozenset(load_tuple(r.legacy)))
                     for r in conn.execute(query)}
         return self._read(work)
 
@@ -371,6 +372,7 @@ class Store:
 def _record_row(record: LabelRecord, at: datetime) -> dict[str, Any]:
     return {"tracker": record.tracker, "item_id": record.item_id, "labels": dump_list(sorted(record.labels)),
             "placement": dump_list(list(record.placement)), "is_open": record.is_open, "prefix": record.prefix,
+            "legacy": dump_list(sorted(record.legacy)),
             "confirmed_at": as_utc(at)}
 
 

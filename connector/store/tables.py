@@ -204,6 +204,7 @@ class LabelRecordRow(SQLModel, table=True):
     placement: str = Field(sa_type=Text, default="[]")  # JSON list: milestone keys, ["(watch)"], or []
     is_open: bool = True
     prefix: str = Field(sa_type=String)
+    legacy: str = Field(sa_type=Text, default="[]")  # JSON list: labels written under an earlier prefix, left
     confirmed_at: datetime = Field(sa_type=UTCDateTime)
 
 

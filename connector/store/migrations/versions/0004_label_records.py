@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("placement", sa.Text(), nullable=False),
         sa.Column("is_open", sa.Boolean(), nullable=False),
         sa.Column("prefix", sa.String(), nullable=False),
+        sa.Column("legacy", sa.Text(), nullable=False),
         sa.Column("confirmed_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("tracker", "item_id"),
     )
