@@ -120,7 +120,7 @@ def reconcile_store(settings, declared, store):
         declared, store.items(), store.scope_members(jql_scopes), store.milestones(),
         store.done_events(since=None), now=clock.now(), prefix=settings.labels.prefix,
         stale_days=settings.reconcile.stale_days, forecast_runs=settings.reconcile.forecast_runs,
-        seed=settings.reconcile.seed)
+        seed=settings.reconcile.seed, forecast_window_days=settings.reconcile.forecast_window_days)
 
 
 def apply_changes(settings, declared, store, run_id, names, *, force: bool, summary: RunSummary):

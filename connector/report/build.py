@@ -87,7 +87,8 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
     def run(p: Plan, items: list[WorkItem], at: datetime):
         return reconcile(p, items, members, milestones, [e for e in done_events if e[2] <= at], now=at,
                          prefix=settings.labels.prefix, stale_days=settings.reconcile.stale_days,
-                         forecast_runs=settings.reconcile.forecast_runs, seed=settings.reconcile.seed)
+                         forecast_runs=settings.reconcile.forecast_runs, seed=settings.reconcile.seed,
+                         forecast_window_days=settings.reconcile.forecast_window_days)
 
     end_items = store.items_as_of(instant)
     end_rec = run(end_plan, end_items, instant)
