@@ -186,15 +186,20 @@ class GrowthForecast:
 
     growth_per_day: float  # mean items added to the milestone per day over the window
     scope_low: int  # the milestone's open items now
-    scope_high: int  # P85 of those plus the items added before the future finishes
+    scope_high: int  # those plus the P85 of the items the history adds by the fixed-scope P85 date
     dates: tuple[tuple[int, date], ...]  # percentile -> date; empty when no throughput
     beyond_horizon: bool = False
 
 
 def forecast_with_growth(daily: Sequence[int], added: Sequence[int], backlog: int, *, today: date,
-                         runs: int, seed: int, remaining: int | None = None) -> GrowthForecast:
+                         runs: int, seed: int, remaining: int | None = None,
+                         until: date | None = None) -> GrowthForecast:
     """Monte Carlo over observed days drawn as pairs (finished, added that day), so a busy week's
-    discovered work travels with its throughput; a future is done when finished >= backlog + added."""
+    discovered work travels with its throughput; a future is done when finished >= backlog + added.
+
+    The scope range runs from the open items now to those plus the P85 of what the history adds
+    between today and `until` (the fixed-scope P85 date): finite even when growth outpaces throughput.
+    """
     added = list(added)[-len(daily):] if daily else []
     added = [0] * (len(daily) - len(added)) + added
     growth = sum(added) / len(added) if added else 0.0
@@ -205,7 +210,9 @@ def forecast_with_growth(daily: Sequence[int], added: Sequence[int], backlog: in
     runs = max(1, runs)
     done_arr, add_arr = np.asarray(daily, dtype=np.int64), np.asarray(added, dtype=np.int64)
     finish = np.full(runs, -1, dtype=np.int64)
-    scope_at = np.zeros(runs, dtype=np.int64)  # items added before each future finished
+    span = max(0, (until - today).days + 1) if until else 0
+    picks = rng.integers(0, len(add_arr), size=(runs, min(span, HORIZON_DAYS)))
+    grown_by_until = add_arr[picks].sum(axis=1) if span else np.zeros(runs, dtype=np.int64)
     net = np.zeros(runs, dtype=np.int64)
     grown = np.zeros(runs, dtype=np.int64)
     day0 = 0
@@ -218,14 +225,11 @@ def forecast_with_growth(daily: Sequence[int], added: Sequence[int], backlog: in
         hit = reached.any(axis=1) & (finish < 0)
         first = reached.argmax(axis=1)
         finish[hit] = day0 + first[hit] + 1
-        scope_at[hit] = cum_added[hit, first[hit]]
         net, grown = cum_net[:, -1], cum_added[:, -1]
         day0 += width
-    unfinished = finish < 0
-    finish[unfinished] = HORIZON_DAYS
-    scope_at[unfinished] = grown[unfinished]
+    finish[finish < 0] = HORIZON_DAYS
     at = {c: int(np.quantile(finish, c / 100, method="higher")) for c in PERCENTILES}
-    return GrowthForecast(growth, own, own + int(np.quantile(scope_at, 0.85, method="higher")),
+    return GrowthForecast(growth, own, own + int(np.quantile(grown_by_until, 0.85, method="higher")),
                           tuple((c, today + timedelta(days=at[c] - 1)) for c in PERCENTILES),
                           beyond_horizon=at[85] >= HORIZON_DAYS)
 

@@ -202,11 +202,13 @@ def test_the_window_keeps_the_recent_days_and_never_reaches_before_the_start():
 def test_a_growing_scope_pushes_the_date_out_and_widens_the_range():
     from connector.forecast import forecast_with_growth
 
-    # 3 finished and 1 added every day: net 2 a day, 20 open take 10 days, 10 items arrive meanwhile
-    g = forecast_with_growth([3] * 30, [1] * 30, 20, today=TODAY, runs=500, seed=1)
+    # 3 finished and 1 added every day: net 2 a day, so 20 open take 10 days instead of 7; by the
+    # fixed-scope P85 date (day 7) the history adds 7 more, so the scope is 20 to 27
+    g = forecast_with_growth([3] * 30, [1] * 30, 20, today=TODAY, runs=500, seed=1,
+                             until=TODAY + timedelta(days=6))
     assert g.growth_per_day == 1.0
     assert dict(g.dates) == {c: TODAY + timedelta(days=9) for c in (50, 70, 85, 95)}
-    assert (g.scope_low, g.scope_high) == (20, 30)
+    assert (g.scope_low, g.scope_high) == (20, 27)
     flat = forecast_with_growth([3] * 30, [0] * 30, 21, today=TODAY, runs=500, seed=1)
     assert dict(flat.dates)[85] == TODAY + timedelta(days=6) and flat.scope_high == 21
     stuck = forecast_with_growth([0] * 30, [1] * 30, 5, today=TODAY, runs=100, seed=1)

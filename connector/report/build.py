@@ -224,7 +224,7 @@ def _forecast(status, rec, burnup: tuple[BurnPoint, ...], settings: Settings) ->
     remaining, backlog = int(f.remaining or 0), int(getattr(f, "backlog", 0) or 0)
     growth = forecast_with_growth(daily, _growth(burnup, len(daily)), backlog, today=today,
                                   runs=settings.reconcile.forecast_runs, seed=settings.reconcile.seed,
-                                  remaining=remaining) if today is not None and remaining else None
+                                  remaining=remaining, until=_as_date(f.p85)) if today is not None and remaining else None
     return ForecastView(method=str(f.method), p50=_as_date(f.p50), p85=_as_date(f.p85), remaining=remaining,
                         throughput_per_day=getattr(f, "throughput_per_day", None),
                         p70=_as_date(getattr(f, "p70", None)), p95=_as_date(getattr(f, "p95", None)),

@@ -7,7 +7,7 @@ aware UTC `datetime`; text taken from a tracker is stored raw and escaped by eac
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,14 @@ class ForecastView:
     scope_low: int = 0  # remaining scope as a range: open now ...
     scope_high: int = 0  # ... to open now plus the P85 of the growth before finishing
     with_growth: tuple[tuple[int, date], ...] = ()  # percentile -> date if scope keeps growing so
+
+    @property
+    def horizon(self) -> date:
+        """Dates from here on mean "not within the ten-year horizon"."""
+        from connector.forecast import HORIZON_DAYS
+        if self.window_start is None:
+            return date.max
+        return self.window_start + timedelta(days=self.window_days + HORIZON_DAYS - 2)
 
     def at(self, percentile: int) -> date | None:
         return {50: self.p50, 70: self.p70, 85: self.p85, 95: self.p95}.get(percentile)
