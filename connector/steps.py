@@ -250,12 +250,12 @@ def write_reports(settings, declared, store, *, week=None, as_of=None, formats="
 
 def _publish(settings, report) -> None:
     from connector.adapters import make_adapter
-    from connector.report import publish_report, render_markdown
+    from connector.report import publish_report
 
     target = settings.report.publish
     adapter = make_adapter(settings.tracker(target.tracker), settings)
     try:
-        publish_report(adapter, target, render_markdown(report), report.label)
+        publish_report(adapter, target, report, report.label)  # the summary, in the tracker's own format
     except TrackerError as exc:
         log.error("publishing the report failed: %s", exc)
     finally:
