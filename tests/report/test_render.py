@@ -92,7 +92,7 @@ def test_json_is_stable_sorted_and_iso(report):
     data = json.loads(text)
     assert text == render_json(report)
     assert list(data) == sorted(data)
-    assert data["schema_version"] == 1 and data["label"] == "2026-W48"
+    assert data["schema_version"] == 2 and data["label"] == "2026-W48"
     assert data["as_of"] == "2026-11-26T12:00:00Z"
     assert data["stale_trackers"] == ["github"]
     beta = data["milestones"][0]
