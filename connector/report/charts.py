@@ -97,8 +97,9 @@ def add_cone(ax, section: MilestoneSection, today: date) -> None:
     by_name = {name: (when, goal) for name, when, goal in corners}
     if "P50" in by_name and "P95" in by_name:
         (p50, goal), (p95, _) = by_name["P50"], by_name["P95"]
-        ax.fill([today, p50, p95], [done, goal, goal], color="#e67e22", alpha=0.18, linewidth=0,
-                label="forecast cone P50–P95")
+        for patch in ax.fill([today, p50, p95], [done, goal, goal], color="#e67e22", alpha=0.18, linewidth=0,
+                             label="forecast cone P50–P95"):
+            patch.set_gid("forecast-cone")  # an id in the SVG: tests find the cone by it
     for name, style in (("P50", "-"), ("P85", "--"), ("P95", ":")):
         if name in by_name:
             when, goal = by_name[name]
@@ -115,8 +116,17 @@ def histogram_svg(section: MilestoneSection) -> str:
         ax = fig.add_subplot()
         if hist:
             total = sum(n for _, n in hist)
-            ax.bar([d for d, _ in hist], [100 * n / total for _, n in hist], width=1.0, color="#5b8fbf",
-                   label="futures finishing that day")
+            width, unit = 1, "day"
+            if (hist[-1][0] - hist[0][0]).days > 90:  # a long spread reads better by week
+                width, unit, weekly = 7, "week", {}
+                for day, n in hist:
+                    monday = day - timedelta(days=day.weekday())
+                    weekly[monday] = weekly.get(monday, 0) + n
+                hist = tuple(sorted(weekly.items()))
+            bars = ax.bar([d for d, _ in hist], [100 * n / total for _, n in hist], width=width, align="edge",
+                          color="#5b8fbf", label=f"futures finishing that {unit}")
+            for n, bar in enumerate(bars.patches):
+                bar.set_gid(f"hist-bar-{n}")  # ids in the SVG: tests find the bars by them
             for p, style in ((50, "-"), (85, "--"), (95, ":")):
                 when = section.forecast.at(p)
                 if when:
@@ -140,11 +150,11 @@ def timeline_svg(rows, *, today: date) -> str:
         index = {row.key: n for n, row in enumerate(rows)}
         for n, row in enumerate(rows):
             ax.barh(n, (row.due - row.start).days or 1, left=row.start, height=0.55, color="#d5dbe3",
-                    label="planned window" if n == 0 else None)
+                    label="planned window" if n == 0 else None).patches[0].set_gid(f"planned-{n}")
             if row.p50 and row.p85:
                 ax.barh(n, max((row.p85 - row.p50).days, 1), left=row.p50, height=0.25,
                         color=_HEALTH_COLOURS.get(row.health, "#888888"),
-                        label="forecast P50–P85" if n == 0 else None)
+                        label="forecast P50–P85" if n == 0 else None).patches[0].set_gid(f"forecast-{n}")
             ax.plot([row.due], [n], marker="|", markersize=14, color="#c0392b")
         for row in rows:
             for dep in row.depends_on:
@@ -152,7 +162,8 @@ def timeline_svg(rows, *, today: date) -> str:
                     ax.annotate("", xy=(row.start, index[row.key]), xytext=(rows[index[dep]].due, index[dep]),
                                 arrowprops={"arrowstyle": "->", "color": "#555555", "lw": 0.9,
                                             "connectionstyle": "arc3,rad=-0.2"})
-        ax.axvline(today, color="#333333", linewidth=0.9, linestyle="-", label=f"today {today:%Y-%m-%d}")
+        ax.axvline(today, color="#333333", linewidth=0.9, linestyle="-",
+                   label=f"today {today:%Y-%m-%d}").set_gid("today")
         ax.set_yticks(range(len(rows)), [_plain(f"{r.key}: {r.title}")[:40] for r in rows])
         ax.set_ylim(len(rows) - 0.4, -0.6)
         ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=9))

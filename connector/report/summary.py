@@ -69,8 +69,10 @@ def decisions(sections: tuple[MilestoneSection, ...], rows: list[MilestoneSummar
                     continue
                 seen.add(uid)
                 first = 0 if (m.key, *uid) in newly else 1 if blocked else 2
+                # the note repeats "X is blocked" for blocked items: say only what adds to the category
+                extra = item.note if item.note and (first == 2 or "is blocked" not in item.note) else ""
                 why = ("newly blocked" if first == 0 else "blocked" if first == 1 else "overdue") \
-                    + (f": {item.note}" if item.note and item.note != "blocked" else "")
+                    + (f": {extra}" if extra and extra != "blocked" else "")
                 ranked.append(((first, _SEVERITY.get(m.health, 9), m.due, order), item, m.key, why))
     ranked.sort(key=lambda r: r[0])
     out, taken = [], set()
