@@ -224,7 +224,7 @@ def test_p85_is_met_in_80_to_90_percent_of_generated_projects():
     for n in range(projects):
         rate = rng.uniform(0.3, 4.0)
         # bursty teams: a day's throughput is Poisson with a rate that itself varies day to day
-        def days(k):
+        def days(k, rate=rate):
             return rng.poisson(rng.gamma(2.0, rate / 2.0, size=k))
         past = days(84)
         if past.sum() == 0:

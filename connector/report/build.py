@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from connector import clock
 from connector.errors import ConfigError
-from connector.model import Plan, WorkItem
 from connector.forecast import forecast_with_growth
+from connector.model import Plan, WorkItem
 from connector.report import sections
 from connector.report.history import burnups, changes_by_item, membership_at, rewind, same_scopes
 from connector.report.model import BurnPoint, ForecastView, MilestoneSection, Person, Progress, Report

@@ -82,7 +82,7 @@ def _pointer_md(full: str | None) -> str:
 
 def _more(report: Report, shown) -> list[str]:
     total = len(report.summary.milestones) if report.summary else 0
-    return [f"", f"… and {total - len(shown)} more milestones in the full report."] if total > len(shown) else []
+    return ["", f"… and {total - len(shown)} more milestones in the full report."] if total > len(shown) else []
 
 
 # --- Jira wiki markup (Data Center / Server) ---

@@ -80,7 +80,8 @@ def write_report(report: Report, out_dir: str | Path, formats: Iterable[str] = F
                                      full_report=f"{week}/{html_name}")
         elif fmt == "html":
             text = render_html(report, charts=charts, nav={"index": "../index.html"})
-            latest = render_html(report, charts=charts, nav={"index": "index.html"})
+            # latest.html differs only in where its links point: swap the nav instead of rendering again
+            latest = _NAV.sub(lambda _: nav_html(prev=None, nxt=None, index="index.html"), text, count=1)
         else:
             text = latest = render_json(report)
         path = folder / report_file_name(report.label, fmt)
