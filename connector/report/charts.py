@@ -148,13 +148,14 @@ def timeline_svg(rows, *, today: date) -> str:
         fig = Figure(figsize=(7.6, 0.9 + 0.42 * max(len(rows), 1)), dpi=72)
         ax = fig.add_subplot()
         index = {row.key: n for n, row in enumerate(rows)}
+        first_band = next((n for n, row in enumerate(rows) if row.p50 and row.p85), None)
         for n, row in enumerate(rows):
             ax.barh(n, (row.due - row.start).days or 1, left=row.start, height=0.55, color="#d5dbe3",
                     label="planned window" if n == 0 else None).patches[0].set_gid(f"planned-{n}")
             if row.p50 and row.p85:
                 ax.barh(n, max((row.p85 - row.p50).days, 1), left=row.p50, height=0.25,
                         color=_HEALTH_COLOURS.get(row.health, "#888888"),
-                        label="forecast P50–P85" if n == 0 else None).patches[0].set_gid(f"forecast-{n}")
+                        label="forecast P50–P85 (colour: health)" if n == first_band else None).patches[0].set_gid(f"forecast-{n}")
             ax.plot([row.due], [n], marker="|", markersize=14, color="#c0392b")
         for row in rows:
             for dep in row.depends_on:
@@ -169,6 +170,7 @@ def timeline_svg(rows, *, today: date) -> str:
         ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=9))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
         ax.grid(axis="x", color="#eeeeee")
-        ax.set_title("Milestones: planned window vs forecast", loc="left")
-        ax.legend(loc="lower right", frameon=False, fontsize=7)
+        ax.set_title("Milestones: planned window vs forecast", loc="left", pad=16)
+        # above the bars, not over them: the last milestone's bar ends where a corner legend would sit
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3, frameon=False, fontsize=7)
         return _svg(fig)
