@@ -1,5 +1,9 @@
 """Benchmark: the weekly report for a 50,000-item plan with two weeks of stored history (target: < 10 s).
 
+Counted: build_report (reconciling now and at the week's start, for the summary), every chart
+(burn-ups with cones, histograms, the timeline) and the three renderers. Shown beside it: the publish
+comment renderers, and build_report when the run passes its own reconciliation in.
+
 Run alone: `python benchmarks/bench_report.py [--items N] [--store URL]`; seeds a fresh store (not timed),
 then times build_report and each renderer, and prints a table with peak RSS.
 Wall time means something only on a quiet machine (the CPU column is not disturbed by other processes);
@@ -24,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from connector.model import Cursor, Plan, Status, WorkItem  # noqa: E402
 from connector.report import build_report, render_html, render_json, render_markdown, write_report  # noqa: E402
-from connector.report.html import chart_svgs  # noqa: E402
+from connector.report.comment import render_comment  # noqa: E402
+from connector.report.html import all_chart_svgs  # noqa: E402
 from connector.settings import Settings  # noqa: E402
 from connector.store import Store  # noqa: E402
 from connector.values import PullResult, ScopePull  # noqa: E402
@@ -117,6 +122,16 @@ def seed(store: Store, plan: Plan, count: int) -> None:
     os.environ.pop("PLANSYNC_NOW", None)
 
 
+def _current_reconciliation(store: Store, plan: Plan, settings: Settings):
+    """What the run pipeline hands the report: its own reconciliation as of now (not timed)."""
+    from connector.reconcile import reconcile
+
+    return reconcile(plan, store.items_as_of(NOW), store.scope_members(), store.milestones(),
+                     [e for e in store.done_events() if e[2] <= NOW], now=NOW, prefix=settings.labels.prefix,
+                     stale_days=settings.reconcile.stale_days, forecast_runs=settings.reconcile.forecast_runs,
+                     seed=settings.reconcile.seed, forecast_window_days=settings.reconcile.forecast_window_days)
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -147,11 +162,17 @@ def main() -> None:
 
             report = timed("build_report (store reads, reconcile, history)",
                            lambda: build_report(store, plan, settings, week="2026-W48", now=NOW))
-            charts = timed(f"charts ({len(report.milestones)} burn-up SVGs)", lambda: chart_svgs(report))
+            charts = timed(f"charts ({len(report.milestones)} burn-ups, histograms, timeline)",
+                           lambda: all_chart_svgs(report))
             md = timed("render markdown", lambda: render_markdown(report))
             html = timed("render html", lambda: render_html(report, charts=charts))
             js = timed("render json", lambda: render_json(report))
             timed("write_report md,html,json (renders again)", lambda: write_report(report, Path(tmp) / "out"))
+            timed("summary comment: adf + wiki + markdown",
+                  lambda: [render_comment(report, report.label, f) for f in ("adf", "wiki", "markdown")])
+            rec = _current_reconciliation(store, plan, settings)
+            timed("build_report given the run's reconciliation",
+                  lambda: build_report(store, plan, settings, week="2026-W48", now=NOW, reconciliation=rec))
     total = sum(row[1] for row in rows[:5])
     total_cpu = sum(row[2] for row in rows[:5])
     load = os.getloadavg()[0]

@@ -1,4 +1,4 @@
-"""The commands: parse arguments, call connector.runner, print, exit with a documented code. No logic here."""
+"""The commands: parse arguments, call connector.commands, print, exit with a documented code. No logic here."""
 
 from __future__ import annotations
 

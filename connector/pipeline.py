@@ -72,7 +72,7 @@ def reconcile(run: Run):
             declared, store.items(), store.scope_members(remote), store.milestones(),
             store.done_events(since=None), now=clock.now(), prefix=settings.labels.prefix,
             stale_days=settings.reconcile.stale_days, forecast_runs=settings.reconcile.forecast_runs,
-            seed=settings.reconcile.seed)
+            seed=settings.reconcile.seed, forecast_window_days=settings.reconcile.forecast_window_days)
         run.reconciled += 1
     return run.reconciliation
 
@@ -130,12 +130,13 @@ def write_reports(run: Run, *, week=None, as_of=None, formats: str = "", out=Non
 
 
 def _publish(run: Run, report) -> None:
-    from connector.report import publish_report, render_markdown
+    from connector.report import publish_report
 
     target = run.settings.report.publish
     try:
         run.check_leases()
-        publish_report(run.adapter(target.tracker), target, render_markdown(report), report.label)
+        # the summary, in the tracker's own format
+        publish_report(run.adapter(target.tracker), target, report, report.label)
     except TrackerError as exc:
         log.error("publishing the report failed: %s", exc)
         run.summary.publish_error = str(exc)

@@ -24,7 +24,7 @@ from connector.findings import (
     natural_key,
     sort_findings,
 )
-from connector.forecast import Forecast, daily_throughput, forecast_backlogs
+from connector.forecast import THROUGHPUT_WINDOW_DAYS, Forecast, daily_throughput, forecast_backlogs
 from connector.model import Milestone, Plan, Presence, Scope, Status, Uid, WorkItem
 from connector.values import LabelReason
 
@@ -178,18 +178,20 @@ def paused_gc() -> Iterator[None]:
 def reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, frozenset[Uid]],
               milestones: Iterable[Milestone], done_events: Iterable[tuple[str, str, datetime]], *,
               now: datetime, prefix: str = "plan:", stale_days: int = 14, forecast_runs: int = 2000,
-              seed: int = 0) -> Reconciliation:
+              seed: int = 0, forecast_window_days: int | None = THROUGHPUT_WINDOW_DAYS) -> Reconciliation:
     """Evaluate the plan against the observed items; see README.md ("How plansync decides") for every rule."""
     if now.tzinfo is None:
         raise ValueError("reconcile needs a timezone-aware `now` (UTC inside the program)")
     with paused_gc():
         return _reconcile(plan, items, members, milestones, done_events, now=now, prefix=prefix,
-                          stale_days=stale_days, forecast_runs=forecast_runs, seed=seed)
+                          stale_days=stale_days, forecast_runs=forecast_runs, seed=seed,
+                          forecast_window_days=forecast_window_days)
 
 
 def _reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, frozenset[Uid]],
                milestones: Iterable[Milestone], done_events: Iterable[tuple[str, str, datetime]], *,
-               now: datetime, prefix: str, stale_days: int, forecast_runs: int, seed: int) -> Reconciliation:
+               now: datetime, prefix: str, stale_days: int, forecast_runs: int, seed: int,
+               forecast_window_days: int | None) -> Reconciliation:
     tz = ZoneInfo(plan.plan.timezone)
     today = now.astimezone(tz).date()
     present = {(item.tracker, item.id): item for item in items if item.presence is Presence.PRESENT}
@@ -221,10 +223,11 @@ def _reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, froz
     progress = {key: _progress(member_items[key]) for key in member_items}
 
     finished = _finish_times(member_items, done_events)
-    throughput = daily_throughput(finished, today=today, tz=tz, start=plan.plan.start)
+    throughput = daily_throughput(finished, today=today, tz=tz, start=plan.plan.start,
+                                  window_days=forecast_window_days)
     backlogs = _backlogs(plan, member_items)
     forecasts = forecast_backlogs(backlogs, {k: p.open for k, p in progress.items()}, throughput, today=today,
-                                  runs=forecast_runs, seed=seed)
+                                  runs=forecast_runs, seed=seed, dues={pm.key: pm.due for pm in plan.milestones})
 
     statuses: list[MilestoneStatus] = []
     for pm in plan.milestones:

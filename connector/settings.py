@@ -110,6 +110,8 @@ class ReconcileSettings(BaseModel):
     stale_days: int = Field(14, ge=1)  # in progress with no update for this long is "stale"
     forecast_runs: int = Field(2000, ge=100, le=100_000)  # Monte Carlo samples
     seed: int = 0
+    # throughput window for forecasts: the last N days, never before plan.start (12 weeks is usual)
+    forecast_window_days: int = Field(84, ge=7, le=3660)
 
 
 class ApplySettings(BaseModel):

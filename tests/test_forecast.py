@@ -144,3 +144,98 @@ def test_forecast_properties_hold_for_any_history():
         assert f.p50 >= TODAY + timedelta(days=fastest - 1)
 
     check()
+
+
+def _forecast_due(daily, backlog, due, remaining=None, runs=2000, seed=0):
+    result = forecast_backlogs({"m": backlog}, {"m": backlog if remaining is None else remaining},
+                               Throughput(tuple(daily), TODAY - timedelta(days=len(daily) - 1)),
+                               today=TODAY, runs=runs, seed=seed, dues={"m": due})
+    return result["m"]
+
+
+def test_constant_throughput_answers_both_questions_exactly():
+    f = _forecast_due([2] * 30, backlog=20, due=TODAY + timedelta(days=4))
+    # every sampled future finishes 2 a day: all percentiles are the same day, the 10th
+    assert f.p50 == f.p70 == f.p85 == f.p95 == TODAY + timedelta(days=9)
+    assert f.histogram == ((TODAY + timedelta(days=9), 2000),)
+    # today through the due date is 5 days: 10 items at every confidence
+    assert f.by_due == ((50, 10), (70, 10), (85, 10), (95, 10))
+    assert f.runs == 2000 and f.zero_days == 0
+
+
+def test_how_many_counts_only_the_milestones_own_items_after_earlier_work():
+    # 30 queued, 12 of them this milestone's: the first 18 finished belong to earlier milestones
+    f = _forecast_due([2] * 30, backlog=30, remaining=12, due=TODAY + timedelta(days=11))
+    assert f.by_due_at(85) == 12 * 2 - 18  # 24 done in 12 days, 6 of them its own
+    past = _forecast_due([2] * 30, backlog=30, remaining=12, due=TODAY - timedelta(days=1))
+    assert past.by_due_at(85) == 0
+
+
+def test_how_many_reads_n_or_more_at_the_stated_confidence():
+    daily = [0, 1, 0, 3, 0, 0, 2, 1, 0, 4, 0, 1, 0, 0, 2, 0, 1, 0, 0, 5]
+    f = _forecast_due(daily, backlog=500, due=TODAY + timedelta(days=29))
+    counts = dict(f.by_due)
+    assert counts[95] <= counts[85] <= counts[70] <= counts[50]  # more confidence, fewer promised
+    assert f.zero_days == 11 and f.p50 <= f.p70 <= f.p85 <= f.p95
+    assert sum(n for _, n in f.histogram) == 2000
+
+
+def test_a_zero_throughput_history_promises_nothing():
+    f = _forecast_due([0] * 40, backlog=8, due=TODAY + timedelta(days=30))
+    assert f.method == "none" and f.p50 is None and f.p95 is None
+    assert f.by_due == ((50, 0), (70, 0), (85, 0), (95, 0)) and f.zero_days == 40
+
+
+def test_adding_p70_p95_and_how_many_leaves_p50_p85_unchanged():
+    daily = [0, 0, 1, 5, 0, 2, 3, 0, 1, 0, 0, 7, 1, 0, 2, 0, 0, 4, 1, 0]
+    plain, with_due = _forecast(daily, seed=7), _forecast_due(daily, 20, TODAY + timedelta(days=9), seed=7)
+    assert (plain.p50, plain.p85) == (with_due.p50, with_due.p85)
+
+
+def test_the_window_keeps_the_recent_days_and_never_reaches_before_the_start():
+    finished = [datetime(2026, 11, 1, 12, tzinfo=UTC), datetime(2026, 11, 25, 12, tzinfo=UTC)]
+    recent = daily_throughput(finished, today=TODAY, tz=BERLIN, start=date(2026, 1, 5), window_days=7)
+    assert recent.first_day == date(2026, 11, 20) and recent.daily == (0, 0, 0, 0, 0, 1, 0)
+    young = daily_throughput(finished, today=TODAY, tz=BERLIN, start=date(2026, 11, 24), window_days=84)
+    assert young.first_day == date(2026, 11, 24) and young.days == 3
+
+
+def test_a_growing_scope_pushes_the_date_out_and_widens_the_range():
+    from connector.forecast import forecast_with_growth
+
+    # 3 finished and 1 added every day: net 2 a day, so 20 open take 10 days instead of 7; by the
+    # fixed-scope P85 date (day 7) the history adds 7 more, so the scope is 20 to 27
+    g = forecast_with_growth([3] * 30, [1] * 30, 20, today=TODAY, runs=500, seed=1,
+                             until=TODAY + timedelta(days=6))
+    assert g.growth_per_day == 1.0
+    assert dict(g.dates) == {c: TODAY + timedelta(days=9) for c in (50, 70, 85, 95)}
+    assert (g.scope_low, g.scope_high) == (20, 27)
+    flat = forecast_with_growth([3] * 30, [0] * 30, 21, today=TODAY, runs=500, seed=1)
+    assert dict(flat.dates)[85] == TODAY + timedelta(days=6) and flat.scope_high == 21
+    stuck = forecast_with_growth([0] * 30, [1] * 30, 5, today=TODAY, runs=100, seed=1)
+    assert stuck.dates == () and stuck.scope_low == stuck.scope_high == 5
+
+
+def test_p85_is_met_in_80_to_90_percent_of_generated_projects():
+    """Calibration: projects whose future throughput comes from the same process as their 12-week past."""
+    import numpy as np
+
+    rng = np.random.default_rng(2026)
+    projects, met, counted = 400, 0, 0
+    for n in range(projects):
+        rate = rng.uniform(0.3, 4.0)
+        # bursty teams: a day's throughput is Poisson with a rate that itself varies day to day
+        def days(k, rate=rate):
+            return rng.poisson(rng.gamma(2.0, rate / 2.0, size=k))
+        past = days(84)
+        if past.sum() == 0:
+            continue
+        backlog = int(rng.integers(10, 120))
+        f = _forecast(list(past), backlog=backlog, runs=1000, seed=n)
+        future = np.cumsum(days(3660))
+        actual = int(np.argmax(future >= backlog))  # day index 0 is today
+        met += actual <= (f.p85 - TODAY).days
+        counted += 1
+    share = met / counted
+    assert counted > 390
+    assert 0.80 <= share <= 0.90, share

@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 
 from connector import clock
 from connector.errors import ConfigError
+from connector.forecast import forecast_with_growth
 from connector.model import Plan, WorkItem
 from connector.report import sections
 from connector.report.history import burnups, changes_by_item, membership_at, rewind, same_scopes
-from connector.report.model import ForecastView, MilestoneSection, Progress, Report
+from connector.report.model import BurnPoint, ForecastView, MilestoneSection, Person, Progress, Report
+from connector.report.summary import summarize, timeline
 from connector.settings import Settings
 from connector.trackers import registry
 
@@ -85,7 +87,8 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
     def run(p: Plan, items: list[WorkItem], at: datetime):
         return reconcile(p, items, members, milestones, [e for e in done_events if e[2] <= at], now=at,
                          prefix=settings.labels.prefix, stale_days=settings.reconcile.stale_days,
-                         forecast_runs=settings.reconcile.forecast_runs, seed=settings.reconcile.seed)
+                         forecast_runs=settings.reconcile.forecast_runs, seed=settings.reconcile.seed,
+                         forecast_window_days=settings.reconcile.forecast_window_days)
 
     end_items = store.items_as_of(instant)
     current = reconciliation is not None and not historical and week is None and as_of is None
@@ -102,7 +105,8 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
     start_items, changed = rewind(items, raw_changes, period_start, vanished.get)
     start_membership = membership_at(start_plan, start_items, end_rec.membership, changed, members,
                                      reuse=same_scopes(start_plan, end_plan))
-    ref = sections.Refs(items, start_items)
+    start_rec = run(start_plan, list(start_items.values()), period_start)  # "then", for the summary
+    ref = sections.Refs(items, start_items, people=_people(end_plan, kinds))
     first_day = end_plan.plan.start or (instant - timedelta(days=56)).astimezone(tz).date()
     last_day = instant.astimezone(tz).date()
 
@@ -121,20 +125,25 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
             key=pm.key, title=pm.title, due=pm.due, owner=pm.owner,
             health=str(getattr(status.health, "value", status.health)) if status else "on-track",
             reasons=tuple(status.reasons) if status else (),
-            progress=_progress(status), forecast=_forecast(status), burnup=charts[pm.key],
+            progress=_progress(status), burnup=charts[pm.key],
+            forecast=_forecast(status, end_rec, charts[pm.key], settings),
             at_risk=at_risk, overdue=overdue, start=first_day,
             notes=tuple(f.message for f in end_rec.findings
                         if f.item is None and f.milestone == pm.key and f.kind in MILESTONE_NOTE_KINDS)))
 
     changes = sections.week_changes(start_membership, end_rec.membership, ref, history, period_start, instant,
                                     changed)
+    sections_out = tuple(sections_out)
+    summary = summarize(sections_out, start_rec, changes, end_rec, start_items, items, ref)
     limitations = [note for kind in sorted(set(kinds.values())) for note in registry.kind(kind).report_notes]
     limitations.append("Tracker milestones (versions, sprints, milestones) are as of the latest pull.")
     return Report(
         plan_name=end_plan.plan.name, objective=end_plan.plan.objective, label=label,
         timezone=end_plan.plan.timezone, as_of=instant, period_start=period_start, generated_at=now,
         freshness=sections.freshness(store, trackers, now, settings.sync.stale_after_hours),
-        milestones=tuple(sections_out), changes=changes,
+        milestones=sections_out, changes=changes, summary=summary,
+        timeline=timeline(end_plan, sections_out, first_day),
+        forecast_method=forecast_method(end_rec, settings),
         plan_changes=sections.plan_changes(start_plan, end_plan),
         workload=sections.workload(end_plan, end_rec, items, kinds),
         unplanned=tuple(ref.item(u, "in a watch scope, in no milestone")
@@ -168,10 +177,60 @@ def _as_date(value) -> date | None:
     return value.date()
 
 
-def _forecast(status) -> ForecastView:
+def _people(plan: Plan, kinds: dict[str, str]) -> Callable[[str, str], Person]:
+    """Tracker identity → the plan's person by name, or the identity as it is, marked unknown."""
+    cache: dict[tuple[str, str], Person] = {}
+
+    def resolve(tracker: str, who: str) -> Person:
+        key = (tracker, who)
+        if key not in cache:
+            person = plan.person_for(kinds.get(tracker, tracker), who)
+            cache[key] = Person(plan.people[person].name or person, True) if person else Person(who, False)
+        return cache[key]
+    return resolve
+
+
+def forecast_method(rec, settings: Settings) -> str:
+    daily = tuple(getattr(rec, "throughput", ()) or ())
+    today = getattr(rec, "today", None)
+    if not daily or today is None:
+        return "No throughput history yet: nothing to forecast from."
+    start = today - timedelta(days=len(daily) - 1)
+    zero = sum(1 for d in daily if d == 0)
+    return (f"Monte Carlo over daily item throughput: {settings.reconcile.forecast_runs:,} futures "
+            f"(seed {settings.reconcile.seed}), each day drawn from the {len(daily)} observed days "
+            f"{start.isoformat()} to {today.isoformat()} ({sum(daily)} items finished; {zero} days with none, "
+            f"counted). Window: the last {settings.reconcile.forecast_window_days} days, never before the plan's "
+            "start. Items are counted, not points; a milestone's forecast covers its open items plus those of "
+            "milestones due no later. \"How many by the due date\" at 85 % means 85 % of the futures finish "
+            "that many or more. Fewer than 14 observed days: a straight-line projection instead.")
+
+
+def _growth(burnup: tuple[BurnPoint, ...], days: int) -> list[int]:
+    """Items added to the milestone per day over the last `days` days (net growth, never negative)."""
+    scope = [p.scope for p in burnup]
+    added = [max(0, b - a) for a, b in zip(scope, scope[1:], strict=False)]
+    return added[-days:] if days else []
+
+
+def _forecast(status, rec, burnup: tuple[BurnPoint, ...], settings: Settings) -> ForecastView:
     f = getattr(status, "forecast", None)
     if f is None:
         return ForecastView("none", None, None, 0, None)
-    return ForecastView(method=str(f.method), p50=_as_date(f.p50), p85=_as_date(f.p85),
-                        remaining=int(f.remaining or 0),
-                        throughput_per_day=getattr(f, "throughput_per_day", None))
+    daily = tuple(getattr(rec, "throughput", ()) or ())
+    today = getattr(rec, "today", None)
+    remaining, backlog = int(f.remaining or 0), int(getattr(f, "backlog", 0) or 0)
+    growth = forecast_with_growth(daily, _growth(burnup, len(daily)), backlog, today=today,
+                                  runs=settings.reconcile.forecast_runs, seed=settings.reconcile.seed,
+                                  remaining=remaining, until=_as_date(f.p85)) if today is not None and remaining else None
+    return ForecastView(method=str(f.method), p50=_as_date(f.p50), p85=_as_date(f.p85), remaining=remaining,
+                        throughput_per_day=getattr(f, "throughput_per_day", None),
+                        p70=_as_date(getattr(f, "p70", None)), p95=_as_date(getattr(f, "p95", None)),
+                        by_due=tuple(getattr(f, "by_due", ())), histogram=tuple(getattr(f, "histogram", ())),
+                        backlog=backlog, runs=int(getattr(f, "runs", 0) or 0),
+                        window_start=today - timedelta(days=len(daily) - 1) if daily and today else None,
+                        window_days=len(daily), zero_days=int(getattr(f, "zero_days", 0) or 0),
+                        growth_per_day=round(growth.growth_per_day, 3) if growth else 0.0,
+                        scope_low=growth.scope_low if growth else remaining,
+                        scope_high=growth.scope_high if growth else remaining,
+                        with_growth=growth.dates if growth else ())

@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup, escape
 
-from connector.report.charts import burnup_svg, svg_for_inline
+from connector.report.charts import burnup_svg, histogram_svg, svg_for_inline, timeline_svg
 from connector.report.escape import HTML_CONTROL, safe_url
-from connector.report.model import CHANGE_KINDS, CHANGE_TITLES, ItemRef, Report
+from connector.report.markdown import by_due_text, forecast_lines, moved_text, who
+from connector.report.model import CHANGE_KINDS, CHANGE_TITLES, DECISION_RULE, ItemRef, Report
 
 LIST_LIMIT = 500  # rows per list; the JSON has every row
+FOLD = 10  # longer lists are folded into <details>: the first screen stays the summary
 
 
 @jinja2.pass_context
@@ -68,21 +70,54 @@ def link(ref: ItemRef) -> Markup:
 
 
 def chart_svgs(report: Report) -> dict[str, str]:
-    """Milestone key → standalone SVG text (also what the Markdown output writes next to itself)."""
+    """Milestone key → standalone burn-up SVG text (also what the Markdown output writes next to itself)."""
     today = report.as_of.astimezone(ZoneInfo(report.timezone)).date()
     return {m.key: burnup_svg(m, today=today) for m in report.milestones}
 
 
-def render_html(report: Report, *, charts: dict[str, str] | None = None, limit: int = LIST_LIMIT) -> str:
-    charts = charts if charts is not None else chart_svgs(report)
-    inline = {m.key: Markup(svg_for_inline(charts[m.key], title=f"Burn-up of {m.key}"))
-              for m in report.milestones if m.key in charts}
+def all_chart_svgs(report: Report) -> dict[str, str]:
+    """Every chart: burn-ups by milestone key, "hist-<key>" completion histograms, and "timeline"."""
+    today = report.as_of.astimezone(ZoneInfo(report.timezone)).date()
+    charts = chart_svgs(report)
+    charts.update({f"hist-{m.key}": histogram_svg(m) for m in report.milestones if m.forecast.histogram})
+    if report.timeline:
+        charts["timeline"] = timeline_svg(report.timeline, today=today)
+    return charts
+
+
+def _inline(name: str, svg: str) -> Markup:
+    if name == "timeline":
+        return Markup(svg_for_inline(svg, title="Milestone timeline", css_class="timeline"))
+    if name.startswith("hist-"):
+        return Markup(svg_for_inline(svg, title=f"Completion dates of {name[5:]}", css_class="histogram"))
+    return Markup(svg_for_inline(svg, title=f"Burn-up of {name}"))
+
+
+def render_html(report: Report, *, charts: dict[str, str] | None = None, limit: int = LIST_LIMIT,
+                nav: dict[str, str | None] | None = None) -> str:
+    """The page; `nav` holds relative hrefs {"prev", "next", "index"} for the week-to-week links."""
+    charts = charts if charts is not None else all_chart_svgs(report)
+    inline = {name: _inline(name, svg) for name, svg in charts.items()}
 
     def more(rows) -> Markup:
         extra = len(rows) - limit
         return Markup('<p class="muted">… and {} more (see the JSON report).</p>').format(extra) \
             if extra > 0 else Markup("")
 
+    def fold_open(rows) -> Markup:
+        return Markup("<details><summary>Show all {}</summary>").format(len(rows)) if len(rows) > FOLD \
+            else Markup("")
+
+    def fold_close(rows) -> Markup:
+        return Markup("</details>") if len(rows) > FOLD else Markup("")
+
+    def moved(then, now, days) -> Markup:
+        text = escape(moved_text(then, now, days))
+        css = "moved-later" if days and days > 0 else "moved-earlier" if days and days < 0 else ""
+        return Markup('<span class="{}">{}</span>').format(css, text) if css else text
+
     template = _environment().get_template("report.html.j2")
     return template.render(r=report, charts=inline, limit=limit, change_kinds=CHANGE_KINDS,
-                           change_titles=CHANGE_TITLES, link=link, more=more, tz=ZoneInfo(report.timezone))
+                           change_titles=CHANGE_TITLES, link=link, more=more, tz=ZoneInfo(report.timezone),
+                           nav=nav, fold_open=fold_open, fold_close=fold_close, moved=moved, who=who,
+                           by_due=by_due_text, forecast_lines=forecast_lines, decision_rule=DECISION_RULE)

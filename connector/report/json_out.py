@@ -6,9 +6,9 @@ import dataclasses
 import json
 from datetime import date, datetime
 
-from connector.report.model import Report
+from connector.report.model import DECISION_RULE, Report
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: summary, timeline, forecast percentiles / how-many / histogram, people by name
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
@@ -43,6 +43,10 @@ def report_dict(report: Report) -> dict:
     data["stale_trackers"] = [f.tracker for f in report.stale_trackers]
     for section, milestone in zip(data["milestones"], report.milestones, strict=True):
         section["progress"]["percent"] = milestone.progress.percent
+    if report.summary is not None:
+        for row, summary in zip(data["summary"]["milestones"], report.summary.milestones, strict=True):
+            row["p50_moved_days"], row["p85_moved_days"] = summary.p50_moved, summary.p85_moved
+        data["summary"]["decision_rule"] = DECISION_RULE
     return data
 
 

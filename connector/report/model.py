@@ -7,7 +7,7 @@ aware UTC `datetime`; text taken from a tracker is stored raw and escaped by eac
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,16 @@ class ItemRef:
     assignees: tuple[str, ...] = ()
     estimate: float | None = None
     note: str = ""  # why it is listed ("overdue since 2026-11-20", "blocked")
+    # assignees as people: the plan's name when declared, else the raw identity (see `known`)
+    people: tuple[Person, ...] = ()
+
+
+@dataclass(frozen=True)
+class Person:
+    """An assignee as the report shows it: by name from `[people]`, or the raw identity, marked."""
+
+    name: str
+    known: bool
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,33 @@ class ForecastView:
     p85: date | None
     remaining: int
     throughput_per_day: float | None
+    p70: date | None = None
+    p95: date | None = None
+    by_due: tuple[tuple[int, int], ...] = ()  # confidence % -> at least this many done by the due date
+    histogram: tuple[tuple[date, int], ...] = ()  # completion date -> sampled futures
+    backlog: int = 0  # open items queued up to this milestone (earlier-due milestones first)
+    runs: int = 0
+    window_start: date | None = None  # throughput window [window_start, today], zero days included
+    window_days: int = 0
+    zero_days: int = 0
+    growth_per_day: float = 0.0  # items added to the milestone per day in the window
+    scope_low: int = 0  # remaining scope as a range: open now ...
+    scope_high: int = 0  # ... to open now plus the P85 of the growth before finishing
+    with_growth: tuple[tuple[int, date], ...] = ()  # percentile -> date if scope keeps growing so
+
+    @property
+    def horizon(self) -> date:
+        """Dates from here on mean "not within the ten-year horizon"."""
+        from connector.forecast import HORIZON_DAYS
+        if self.window_start is None:
+            return date.max
+        return self.window_start + timedelta(days=self.window_days + HORIZON_DAYS - 2)
+
+    def at(self, percentile: int) -> date | None:
+        return {50: self.p50, 70: self.p70, 85: self.p85, 95: self.p95}.get(percentile)
+
+    def by_due_at(self, confidence: int) -> int | None:
+        return dict(self.by_due).get(confidence)
 
 
 @dataclass(frozen=True)
@@ -73,6 +110,64 @@ class MilestoneSection:
     overdue: tuple[ItemRef, ...]
     start: date | None = None
     notes: tuple[str, ...] = ()  # milestone-level findings: date drift against the tracker, dependency risk
+
+
+@dataclass(frozen=True)
+class MilestoneSummary:
+    """One milestone's week at a glance: then (the week's start) → now."""
+
+    key: str
+    title: str
+    due: date
+    health_then: str | None  # None: the milestone was not in the plan a week ago
+    health_now: str
+    p50_then: date | None
+    p85_then: date | None
+    p50_now: date | None
+    p85_now: date | None
+    added: int  # items added to its scope this week
+    finished: int  # items completed this week
+    newly_blocked: tuple[ItemRef, ...]
+
+    @staticmethod
+    def _moved(then: date | None, now: date | None) -> int | None:
+        return (now - then).days if then and now else None
+
+    @property
+    def p50_moved(self) -> int | None:
+        """Days the P50 forecast moved (positive: later)."""
+        return self._moved(self.p50_then, self.p50_now)
+
+    @property
+    def p85_moved(self) -> int | None:
+        return self._moved(self.p85_then, self.p85_now)
+
+
+@dataclass(frozen=True)
+class Decision:
+    item: ItemRef
+    milestone: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    milestones: tuple[MilestoneSummary, ...]
+    decisions: tuple[Decision, ...]  # at most DECISION_LIMIT, chosen by DECISION_RULE
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One bar of the milestone timeline: planned window against the forecast band."""
+
+    key: str
+    title: str
+    start: date  # plan start, or the latest due date of what it depends on
+    due: date
+    p50: date | None
+    p85: date | None
+    health: str
+    depends_on: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -154,6 +249,9 @@ class Report:
     drift: tuple[Drift, ...]
     limitations: tuple[str, ...]
     item_count: int = 0
+    summary: Summary | None = None
+    timeline: tuple[TimelineRow, ...] = ()
+    forecast_method: str = ""  # one paragraph: how the forecasts were made (window, runs, seed)
 
     @property
     def stale_trackers(self) -> tuple[Freshness, ...]:
@@ -168,3 +266,8 @@ CHANGE_KINDS = ("completed", "added", "removed", "slipped", "reopened", "status"
 CHANGE_TITLES = {"completed": "Completed", "added": "Added to scope", "removed": "Removed from scope",
                  "slipped": "Slipped (due date moved later)", "reopened": "Reopened",
                  "status": "Status changes"}
+
+DECISION_LIMIT = 5
+DECISION_RULE = ("Needs a decision: open items of milestones that are off track or at risk, blocked or overdue; "
+                 "newly blocked first, then blocked, then overdue; worse milestone health first, then the "
+                 "earlier-due milestone, then key order; at most five.")

@@ -1,4 +1,5 @@
-"""Posting the week's Markdown report as a comment on a named issue: opt-in, one comment per week.
+"""Posting the week's summary as a comment on a named issue: opt-in, one comment per week, rendered in
+the tracker's own format (the adapter's `comment_format`: "adf", "wiki" or "markdown").
 
 The marker names the week, so a rerun finds and edits that week's comment instead of adding one.
 This is plansync's one write outside the label prefix; `plansync plan` shows it via describe_publish.
@@ -9,6 +10,8 @@ from __future__ import annotations
 import logging
 import re
 
+from connector.report.comment import comment_marker, render_comment
+from connector.report.model import Report
 from connector.settings import PublishSettings
 from connector.trackers import registry
 
@@ -33,12 +36,22 @@ def comment_body(markdown: str, week: str, kind: str) -> str:
     return f"{marker}\n{markdown}"
 
 
-def publish_report(adapter, publish: PublishSettings, markdown: str, week: str) -> str:
-    """Create, or edit if it exists, the week's report comment on `publish.issue`; returns its id."""
+def publish_report(adapter, publish: PublishSettings, report: Report | str, week: str, *,
+                   full_report: str | None = None) -> str:
+    """Create, or edit if it exists, the week's report comment on `publish.issue`; returns its id.
+
+    Given the Report, posts its summary natively; given Markdown text, posts that (cut to fit).
+    `full_report` (an http(s) URL of the HTML report) is linked from the summary when given.
+    """
     if adapter.name != publish.tracker:
         raise ValueError(f"publish goes to tracker {publish.tracker!r}, got the {adapter.name!r} adapter")
-    body = comment_body(markdown, week, adapter.kind)
-    comment_id = adapter.post_comment(publish.issue, publish_marker(week), body)
+    if isinstance(report, Report):
+        fmt = getattr(adapter, "comment_format", "markdown")
+        body = render_comment(report, week, fmt, full_report, limit=registry.kind(adapter.kind).comment_limit)
+        marker = publish_marker(week) if fmt == "markdown" else comment_marker(week)
+    else:
+        body, marker = comment_body(report, week, adapter.kind), publish_marker(week)
+    comment_id = adapter.post_comment(publish.issue, marker, body)
     log.info("published the %s report on %s %s (comment %s)", week, publish.tracker, publish.issue, comment_id)
     return comment_id
 

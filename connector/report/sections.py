@@ -14,6 +14,7 @@ from connector.report.model import (
     Drift,
     Freshness,
     ItemRef,
+    Person,
     PlanChange,
     RiskEntry,
     Workload,
@@ -26,8 +27,9 @@ AT_RISK_KINDS = ("blocked", "stale", "due-after-milestone", "dependency-risk")
 class Refs:
     """Turns uids (or WorkItems) into ItemRefs, preferring the item's state at the report's instant."""
 
-    def __init__(self, end: dict[Uid, WorkItem], start: dict[Uid, WorkItem]) -> None:
+    def __init__(self, end: dict[Uid, WorkItem], start: dict[Uid, WorkItem], people=None) -> None:
         self.end, self.start = end, start
+        self.people = people  # (tracker, identity) -> report Person; None: identities as they are
 
     def ordered(self, uids) -> list[Uid]:
         """Uids in the order a reader expects: by tracker, then by key with numbers compared as numbers."""
@@ -48,7 +50,8 @@ class Refs:
             return None
         return ItemRef(tracker=w.tracker, id=w.id, key=w.key, title=w.title, url=w.url,
                        status=str(w.status), due=w.due, assignees=w.assignees, estimate=w.estimate,
-                       note=note)
+                       note=note, people=tuple(self.people(w.tracker, a) for a in w.assignees) if self.people
+                       else tuple(Person(a, False) for a in w.assignees))
 
 
 def _uid(value) -> Uid | None:

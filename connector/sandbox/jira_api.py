@@ -332,7 +332,13 @@ def comment_add(sb, req: Req, m: dict) -> Resp:
     i = _find(sb, m["key"])
     if i is None:
         return json_resp(NOT_FOUND, 404)
+    doc, problem = _comment_body(req, m["v"])
+    if problem:
+        return err(400, problem)
     c = sb.add_jira_comment(i.key, _plain(req.json().get("body", "")))
+    if doc is not None:
+        with sb.state.lock:
+            c["adf"] = doc
     return json_resp(render.comment(sb.state, i, c, req.base, m["v"], req.flavour), 201)
 
 
@@ -342,10 +348,27 @@ def comment_edit(sb, req: Req, m: dict) -> Resp:
     c = next((c for c in i.comments if c["id"] == int(m["cid"])), None) if i else None
     if c is None:
         return err(404, "Can not find a comment for the id: " + m["cid"] + ".")
+    doc, problem = _comment_body(req, m["v"])
+    if problem:
+        return err(400, problem)
     with sb.state.lock:
         c["body"], c["updated"] = _plain(req.json().get("body", "")), sb.clock.ts()
+        c.pop("adf", None)
+        if doc is not None:
+            c["adf"] = doc
         sb.state.bump()
     return json_resp(render.comment(sb.state, i, c, req.base, m["v"], req.flavour))
+
+
+def _comment_body(req: Req, version: str):
+    """(ADF document or None, error): v3 takes an ADF document, kept as sent (beside its text) and
+    rendered back as sent; v2 takes text."""
+    body = req.json().get("body", "")
+    if version == "3" and isinstance(body, dict):
+        if body.get("type") != "doc" or body.get("version") != 1 or not isinstance(body.get("content"), list):
+            return None, "Comment body is not a valid Atlassian Document (type doc, version 1, content)."
+        return body, None
+    return None, None
 
 
 def _plain(body) -> str:

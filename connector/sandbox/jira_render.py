@@ -102,7 +102,9 @@ def text_value(text: str, api_version: str, flavour: str):
 def comment(st: State, issue: JiraIssue, c: dict, base: str, api_version: str, flavour: str) -> dict:
     author = user(st, c["author"], base, flavour)
     return {"self": f"{base}/rest/api/{api_version}/issue/{issue.id}/comment/{c['id']}", "id": str(c["id"]),
-            "author": author, "body": text_value(c["body"], api_version, flavour), "updateAuthor": author,
+            # an ADF document a v3 client posted comes back as posted; v2 reads its text
+            "author": author, "body": c["adf"] if "adf" in c and flavour == "cloud" and api_version == "3"
+            else text_value(c["body"], api_version, flavour), "updateAuthor": author,
             "created": jira_time(c["created"], st.render_tz), "updated": jira_time(c["updated"], st.render_tz),
             "jsdPublic": True}
 

@@ -70,9 +70,9 @@ def test_hostile_tracker_content_is_escaped_and_labels_stay_exact(workspace, ref
     assert foreign(sb.jira_issue(jira[1]).labels) == foreign_before["odd jira"]
 
     reports = ws.folder / "reports"
-    html = next(reports.glob("*W*.html")).read_text()
-    md = next(reports.glob("*W*.md")).read_text()
-    data = json.loads(next(reports.glob("*W*.json")).read_text())
+    html = next(reports.glob("*-W*/*W*.html")).read_text()
+    md = next(reports.glob("*-W*/*W*.md")).read_text()
+    data = json.loads(next(reports.glob("*-W*/*W*.json")).read_text())
     for raw in (SCRIPT, IMG, "<!-- x -->"):
         assert raw not in html, f"{raw!r} reached the HTML report unescaped"
         assert raw not in md, f"{raw!r} reached the Markdown report unescaped"

@@ -71,7 +71,11 @@ def test_html_escapes_hostile_text_and_inlines_one_chart_per_milestone(hostile):
     assert "<img src=x" not in page and "<script>" not in page and "<b>bold" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page
-    assert page.count('<svg role="img"') == len(hostile.milestones) == 3
+    assert page.count('class="burnup"') == len(hostile.milestones) == 3
+    assert page.count('class="timeline"') == 1  # the milestone timeline, in the summary
+    histograms = sum(1 for m in hostile.milestones if m.forecast.histogram)
+    assert histograms >= 1 and page.count('class="histogram"') == histograms
+    assert page.count('<svg role="img"') == 3 + 1 + histograms
     assert "http://" not in page.split("<body>")[0].replace("http://www.w3.org", "")  # nothing fetched
     assert "<script" not in page.lower().replace("&lt;script", "")
 
@@ -88,7 +92,7 @@ def test_json_is_stable_sorted_and_iso(report):
     data = json.loads(text)
     assert text == render_json(report)
     assert list(data) == sorted(data)
-    assert data["schema_version"] == 1 and data["label"] == "2026-W48"
+    assert data["schema_version"] == 2 and data["label"] == "2026-W48"
     assert data["as_of"] == "2026-11-26T12:00:00Z"
     assert data["stale_trackers"] == ["github"]
     beta = data["milestones"][0]
@@ -98,19 +102,42 @@ def test_json_is_stable_sorted_and_iso(report):
     assert any("Jira scope membership" in note for note in data["limitations"])
 
 
-def test_write_report_writes_each_format_latest_copies_and_chart_files(report, tmp_path):
+def test_write_report_writes_a_week_folder_latest_copies_charts_and_an_index(report, tmp_path):
     written = write_report(report, tmp_path / "out", ["md", "html", "json"])
-    assert {fmt: p.name for fmt, p in written.items()} == {
-        "md": "plansync-report-2026-W48.md", "html": "plansync-report-2026-W48.html",
-        "json": "plansync-report-2026-W48.json"}
     out = tmp_path / "out"
-    for fmt, path in written.items():
-        assert (out / f"latest.{fmt}").read_text() == path.read_text()
-    charts = sorted(p.name for p in out.glob("*.svg"))
-    assert charts == [f"plansync-report-2026-W48-burnup-{k}.svg" for k in ("beta", "ga", "launch")]
+    week = out / "2026-W48"
+    assert {fmt: p.relative_to(out).as_posix() for fmt, p in written.items()} == {
+        "md": "2026-W48/plansync-report-2026-W48.md", "html": "2026-W48/plansync-report-2026-W48.html",
+        "json": "2026-W48/plansync-report-2026-W48.json"}
+    assert (out / "latest.json").read_text() == written["json"].read_text()
+    charts = sorted(p.name for p in week.glob("*.svg"))
+    assert charts == sorted([f"plansync-report-2026-W48-burnup-{k}.svg" for k in ("beta", "ga", "launch")]
+                            + ["plansync-report-2026-W48-timeline.svg", "plansync-report-2026-W48-hist-beta.svg"])
     md = written["md"].read_text()
     assert "![burn-up of beta](plansync-report-2026-W48-burnup-beta.svg)" in md
-    assert not list(out.glob(".*tmp"))  # no temp files left behind
+    assert "![milestone timeline](plansync-report-2026-W48-timeline.svg)" in md
+    # latest.md sits one folder up: its images point into the week's folder
+    assert "![burn-up of beta](2026-W48/plansync-report-2026-W48-burnup-beta.svg)" in (out / "latest.md").read_text()
+    index = (out / "index.html").read_text()
+    assert 'href="2026-W48/plansync-report-2026-W48.html"' in index and 'href="latest.html"' in index
+    assert not list(out.rglob(".*tmp"))  # no temp files left behind
+
+
+def test_weeks_link_to_their_neighbours_and_latest_stays_the_newest(seeded, settings, tmp_path):
+    out = tmp_path / "out"
+    w48 = build_report(seeded, h.PLAN_NOW, settings, week="2026-W48", now=h.NOW)
+    w47 = build_report(seeded, h.PLAN_NOW, settings, week="2026-W47", now=h.NOW)
+    write_report(w48, out, ["html", "json"])
+    write_report(w47, out, ["html", "json"])  # backfilled after the newer week
+    assert json.loads((out / "latest.json").read_text())["label"] == "2026-W48"
+    page47 = (out / "2026-W47" / "plansync-report-2026-W47.html").read_text()
+    page48 = (out / "2026-W48" / "plansync-report-2026-W48.html").read_text()
+    assert 'href="../2026-W48/plansync-report-2026-W48.html" rel="next"' in page47 and 'rel="prev"' not in page47
+    assert 'href="../2026-W47/plansync-report-2026-W47.html" rel="prev"' in page48 and 'rel="next"' not in page48
+    assert 'href="2026-W47/plansync-report-2026-W47.html" rel="prev"' in (out / "latest.html").read_text()
+    index = (out / "index.html").read_text()
+    assert index.index("2026-W48") < index.index("2026-W47")  # latest first
+    assert "Forecast against actual" in index and index.count("<tr><td>2026-W4") >= 4
 
 
 def test_write_report_rejects_unknown_formats(report, tmp_path):

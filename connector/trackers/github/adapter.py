@@ -300,6 +300,8 @@ class GithubAdapter:
             return WriteResult(change, ok=False, requests=self.stats.requests - before, error=str(exc))
         return WriteResult(change, ok=True, requests=self.stats.requests - before, labels=labels)
 
+    comment_format = "markdown"  # report comments are GitHub-flavoured Markdown
+
     def post_comment(self, issue: str, marker: str, body: str) -> str:
         """Edit the comment holding `marker` on `issue` (owner/repo#N), else create one; returns its id.
         Creating is never retried (a retry after a lost answer would post twice); the next run finds a

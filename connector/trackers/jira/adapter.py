@@ -307,11 +307,20 @@ class JiraAdapter:
             return WriteResult(change, ok=False, requests=self.stats.requests - before, error=str(exc))
         return WriteResult(change, ok=True, requests=self.stats.requests - before)
 
-    def post_comment(self, issue: str, marker: str, body: str) -> str:
-        """Edit the comment containing `marker` (PUT, retried) or create one (POST, never retried)."""
-        if marker not in body:
-            body = f"{body}\n\n{marker}"
-        payload = {"body": _adf(body) if self.deployment == "cloud" else body}
+    @property
+    def comment_format(self) -> str:
+        """How a report comment is rendered here: ADF for Cloud's v3 API, wiki markup for Server/DC."""
+        return "adf" if self.deployment == "cloud" else "wiki"
+
+    def post_comment(self, issue: str, marker: str, body: str | dict) -> str:
+        """Edit the comment containing `marker` (PUT, retried) or create one (POST, never retried).
+        `body` is text, or an ADF document (Cloud) that already carries the marker."""
+        if isinstance(body, dict):
+            payload = {"body": body}
+        else:
+            if marker not in body:
+                body = f"{body}\n\n{marker}"
+            payload = {"body": _adf(body) if self.deployment == "cloud" else body}
         existing = self._find_comment(issue, marker)
         if existing:
             self.http.call("PUT", f"{self.api}/issue/{issue}/comment/{existing}", what=f"editing comment on {issue}",
