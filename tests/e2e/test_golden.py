@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory):
     """One sandbox, one plan with a milestone per rule, one `plansync run`."""
-    with Sandbox(seed=11, scale=300) as sb:
+    with Sandbox(seed=11, scale=300, validate=True) as sb:
         yield _build(sb, tmp_path_factory)
 
 

@@ -1,0 +1,185 @@
+"""Checks every request the sandbox receives and every answer it gives against the vendors' OpenAPI
+descriptions (openapi-core, in process), when a Sandbox is made with validate=True; violations are
+collected, those the descriptions get wrong are excused by spec_exceptions (and counted as waived).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import threading
+import warnings
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from . import spec_exceptions
+
+SPEC_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "refdata" / "specs"
+SPECS = {"github": ("github/api.github.com.octokit-openapi-23.0.2.json.gz", "https://api.github.com"),
+         "jira-platform": ("jira/jira-platform.swagger-v3.v3.json", "https://your-domain.atlassian.net"),
+         "jira-software": ("jira/jira-software.swagger.v3.json", "https://your-domain.atlassian.net")}
+_LOADED: dict = {}
+# openapi-core cannot check OAuth2 and says so on every request; basic auth and tokens are what it checks
+warnings.filterwarnings("ignore", message="Unsupported scheme type", category=UserWarning)
+_LOAD_LOCK = threading.Lock()
+
+
+@dataclass(eq=False)  # hashed by identity, for the template cache
+class Spec:
+    name: str
+    api: object
+    server: str
+    templates: list  # (regex, template), most literal first
+
+    def template(self, path: str) -> str | None:
+        return _template(self, path)
+
+
+@lru_cache(maxsize=8192)
+def _template(spec: Spec, path: str) -> str | None:
+    return next((t for rx, t in spec.templates if rx.fullmatch(path)), None)
+
+
+def load(name: str, spec_dir: Path = SPEC_DIR) -> Spec:
+    """One compiled description per process: the Jira platform one is 2.4 MB of JSON."""
+    key = (name, str(spec_dir))
+    with _LOAD_LOCK:
+        hit = _LOADED.get(key)
+        if hit is None:
+            from openapi_core import Config, OpenAPI
+
+            rel, server = SPECS[name]
+            path = spec_dir / rel
+            raw = gzip.open(path).read() if rel.endswith(".gz") else path.read_bytes()
+            data = spec_exceptions.patch(name, json.loads(raw))
+            # The Jira descriptions do not pass openapi-spec-validator themselves; use them as they are.
+            api = OpenAPI.from_dict(data, config=Config(spec_validator_cls=None))
+            api.raw = data
+            templates = sorted(data["paths"], key=lambda t: (t.count("{"), -len(t)))
+            compiled = [(re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(t))), t) for t in templates]
+            hit = _LOADED[key] = Spec(name, api, server, compiled)
+        return hit
+
+
+class _Request:
+    def __init__(self, server, path, method, args, headers, body, content_type):
+        from openapi_core.datatypes import RequestParameters
+
+        self.host_url, self.path, self.method = server, path, method.lower()
+        self.parameters = RequestParameters(query=ImmutableMultiDict(args), header=Headers(headers),
+                                            cookie=ImmutableMultiDict())
+        self.body, self.content_type = body or None, content_type
+
+
+class _Response:
+    def __init__(self, status, headers, body):
+        self.status_code, self.headers, self.data = status, Headers(headers), body
+        self.content_type = self.headers.get("Content-Type", "").split(";")[0].strip()
+
+
+@dataclass
+class Violation:
+    spec: str
+    kind: str  # "request" or "response"
+    method: str
+    path: str
+    status: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.method} {self.path} -> {self.status} [{self.spec}]: {self.message}"
+
+
+@dataclass
+class Tally:
+    requests: int = 0
+    responses: int = 0
+    waived: int = 0
+    unvalidated: int = 0  # no description covers it (Jira Server, Jira REST v2)
+    violations: list = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, other: Tally) -> None:
+        self.requests += other.requests
+        self.responses += other.responses
+        self.waived += other.waived
+        self.unvalidated += other.unvalidated
+        self.violations += other.violations
+
+
+# Every validating sandbox in this process also adds here, so a test session can report one total.
+PROCESS = Tally()
+
+
+def spec_for(flavour: str, sub: str) -> str | None:
+    if flavour == "github":
+        return "github"
+    if flavour == "cloud" and sub.startswith("/rest/agile/"):
+        return "jira-software"
+    if flavour == "cloud" and sub.startswith("/rest/api/3/"):
+        return "jira-platform"
+    return None  # Jira Server and REST v2: no published description in refdata
+
+
+def _messages(exc: Exception) -> list[str]:
+    cause = exc.__cause__
+    errors = getattr(cause, "schema_errors", None) or getattr(exc, "schema_errors", None)
+    head = f"{type(exc).__name__}: {str(exc)[:200]}"
+    if errors:
+        head = type(exc).__name__
+        return [f"{head} at {'/'.join(str(x) for x in e.absolute_path) or '(root)'}: {str(e).splitlines()[0][:300]}"
+                for e in errors[:5]]
+    return [head + (f" ({str(cause)[:300]})" if cause else "")]
+
+
+class Validator:
+    """Validates one exchange at a time; thread-safe (the sandbox server is threaded)."""
+
+    def __init__(self, spec_dir: Path = SPEC_DIR):
+        self.spec_dir = spec_dir
+        self.tally = Tally()
+        for name in SPECS:  # load up front, so the first request is not the slow one
+            load(name, spec_dir)
+
+    def check(self, flavour: str, method: str, sub: str, args, req_headers, req_body: bytes,
+              status: int, resp_headers: dict, resp_body: bytes, *, response: bool = True) -> list[Violation]:
+        name = spec_for(flavour, sub)
+        local = Tally()
+        if name is None:
+            local.unvalidated += 1
+        else:
+            spec = load(name, self.spec_dir)
+            template = spec.template(sub) or sub
+            ctype = (req_headers.get("Content-Type") or "").split(";")[0].strip()
+            req = _Request(spec.server, sub, method, args, req_headers, req_body, ctype)
+            found = []
+            local.requests += 1
+            try:
+                spec.api.validate_request(req)
+            except Exception as e:  # openapi-core raises one exception type per kind of problem
+                found += [("request", m) for m in _messages(e)]
+            if response:
+                local.responses += 1
+                try:
+                    spec.api.validate_response(req, _Response(status, resp_headers, resp_body))
+                except Exception as e:
+                    found += [("response", m) for m in _messages(e)]
+            for kind, msg in found:
+                code = "" if kind == "request" else str(status)
+                if spec_exceptions.waiver_for(name, method, template, code, msg):
+                    local.waived += 1
+                else:
+                    local.violations.append(Violation(name, kind, method, sub, status, msg))
+        with self.tally.lock:
+            self.tally.add(local)
+        with PROCESS.lock:
+            PROCESS.add(local)
+        return local.violations
+
+    @property
+    def violations(self) -> list[Violation]:
+        return list(self.tally.violations)
