@@ -20,7 +20,7 @@ JIRA_EMAIL = "plansync-bot@example.com"
 JIRA_TOKEN = "sandbox-jira-token"
 JIRA_PAT = "sandbox-jira-pat"
 GITHUB_TOKEN = "sandbox-github-token"
-# Jira answers serverInfo without credentials (clients call it before they log in).
+# Jira answers serverInfo to a request without credentials (wrong credentials still get 401).
 ANONYMOUS = {"jira.server_info"}
 PREFIXES = (("/jira-server", "server"), ("/jira", "cloud"), ("/github", "github"))
 
@@ -112,7 +112,8 @@ class App:
                 resp.headers.setdefault("Content-Type", "text/html;charset=UTF-8")
         elif not flavour:
             resp = json_resp({"message": "Not Found"}, 404)
-        elif not _auth_ok(flavour, request.headers.get("Authorization", "")) and name not in ANONYMOUS:
+        elif not _auth_ok(flavour, request.headers.get("Authorization", "")) and not (
+                name in ANONYMOUS and not request.headers.get("Authorization")):
             resp = _unauthorized(flavour)
         elif fn is None:
             resp = (github_api.not_found() if flavour == "github"

@@ -78,14 +78,17 @@ class Req:
 
 
 class Router:
-    """(method, regex) → (endpoint name, handler); the first match wins."""
+    """(method, regex) → (endpoint name, handler); fewest placeholders first, then the first match wins."""
 
     def __init__(self):
         self.routes: list[tuple[str, re.Pattern, str, object]] = []
 
     def add(self, method: str, pattern: str, name: str):
         def deco(fn):
-            self.routes.append((method, re.compile("^" + pattern + "$"), name, fn))
+            rx = re.compile("^" + pattern + "$")
+            # fewer placeholders first: /project/search wins over /project/{key}; otherwise in order added
+            at = next((n for n, r in enumerate(self.routes) if r[1].groups > rx.groups), len(self.routes))
+            self.routes.insert(at, (method, rx, name, fn))
             return fn
         return deco
 
