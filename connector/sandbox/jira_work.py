@@ -53,7 +53,7 @@ def _labels(current: list[str], ops, fields: dict) -> list[str]:
     return labels
 
 
-def edit_changes(sb, i, body: dict, *, creating: bool = False) -> dict:
+def edit_changes(sb, i, body: dict, *, creating: bool = False, project: str | None = None) -> dict:
     """Keyword changes for Sandbox.update_jira_issue from an edit body ({fields}, {update}); BadRequest if bad."""
     fields, update = body.get("fields", {}), body.get("update", {})
     if not isinstance(fields, dict) or not isinstance(update, dict):
@@ -87,7 +87,7 @@ def edit_changes(sb, i, body: dict, *, creating: bool = False) -> dict:
         vals = fields["fixVersions"]
         if not isinstance(vals, list):
             raise _field_error("fixVersions", "Field 'fixVersions' must be an array of versions.")
-        project = i.project if i else None
+        project = i.project if i else project
         names = {sb.state.versions[v]["name"]: v for v in sb.state.projects[project]["versions"]} if project else {}
         ids = []
         for v in vals:
@@ -136,11 +136,12 @@ def issue_create(sb, req: Req, m: dict) -> Resp:
     if itype is None:
         raise _field_error("issuetype", "Specify a valid issue type")
     changes = edit_changes(sb, None, {"fields": {k: v for k, v in fields.items() if k not in ("project", "issuetype")},
-                                      "update": body.get("update", {})}, creating=True)
+                                      "update": body.get("update", {})}, creating=True, project=proj["key"])
     if "summary" not in changes:
         raise _field_error("summary", "You must specify a summary of the issue.")
     i = sb.create_jira_issue(proj["key"], changes.pop("summary"), issuetype=itype,
-                             description=changes.pop("description", ""), labels=changes.pop("labels", ()))
+                             description=changes.pop("description", ""), labels=changes.pop("labels", ()),
+                             fix_versions=changes.pop("fix_versions", ()))
     if changes:
         _apply(sb, i, changes)
     return json_resp({"id": str(i.id), "key": i.key, "self": f"{req.base}/rest/api/{m['v']}/issue/{i.id}"}, 201)
