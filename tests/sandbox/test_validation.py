@@ -123,3 +123,32 @@ def test_a_malformed_github_label_body_is_a_4xx_in_githubs_error_shape(sandbox, 
 ])
 def test_a_malformed_github_edit_is_a_422(sandbox, gh, method, path, body):
     _github_error(gh.request(method, sandbox.github_url + path, json=body), 422)
+
+
+MALFORMED = [
+    ("cloud", "PUT", "/rest/api/3/issue/CHK-3", '{"update": {"labels": [{"add": 5}]}}'),
+    ("cloud", "PUT", "/rest/api/3/issue/CHK-3", "{not json"),
+    ("cloud", "GET", "/rest/api/3/project/CHK/version?startAt=x", None),
+    ("cloud", "GET", "/rest/api/3/issue/CHK-3/changelog?startAt=x", None),
+    ("cloud", "GET", "/rest/agile/1.0/board?startAt=x", None),
+    ("cloud", "GET", "/rest/agile/1.0/board/1/sprint?startAt=x", None),
+    ("cloud", "POST", "/rest/api/3/issue", '{"fields": {"project": {"key": "CHK"}}}'),
+    ("cloud", "POST", "/rest/api/3/issue/CHK-3/transitions", '{"transition": {"id": "999"}}'),
+    ("github", "POST", "/repos/acme/checkout-web/issues/3/labels", '{"labels": [5]}'),
+    ("github", "PUT", "/repos/acme/checkout-web/issues/3/labels", '{"labels": "bug"}'),
+    ("github", "POST", "/repos/acme/checkout-web/issues", '{"body": "no title"}'),
+    ("github", "PATCH", "/repos/acme/checkout-web/issues/3", '{"state": "gone"}'),
+]
+
+
+@pytest.mark.parametrize(("flavour", "method", "path", "body"), MALFORMED)
+def test_the_answer_to_a_malformed_request_is_a_described_4xx(sandbox, jira, gh, flavour, method, path, body):
+    session, base = (gh, sandbox.github_url) if flavour == "github" else (jira, sandbox.jira_url)
+    resp = session.request(method, base + path, data=body, headers=JSON if body else {})
+    assert 400 <= resp.status_code < 500, resp.text
+    sub, _, query = path.partition("?")
+    args = dict(x.split("=") for x in query.split("&")) if query else {}
+    found = Validator(shared=False).check(flavour, method, sub, args, dict(resp.request.headers),
+                                          (body or "").encode(), resp.status_code, dict(resp.headers), resp.content)
+    # the request is malformed on purpose; the answer must be one the description declares, in its shape
+    assert [str(v) for v in found if v.kind == "response"] == []
