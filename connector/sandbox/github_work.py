@@ -134,6 +134,21 @@ def label_edit(sb, req: Req, m: dict) -> Resp:
     return json_resp(label_obj(sb, repo, new, req.base))
 
 
+@router.add("DELETE", REPO + r"/labels/(?P<name>.+)", "github.label_delete")
+def label_delete(sb, req: Req, m: dict) -> Resp:
+    repo, name = _repo(m), m["name"]
+    labels = sb.state.repos.get(repo, {}).get("labels", {})
+    if name not in labels:
+        return not_found()
+    del labels[name]
+    for i in sb.state.gh_issues[repo].values():
+        if name in i.labels:
+            i.labels = [x for x in i.labels if x != name]
+    wire._MEMO.clear()
+    sb.state.bump()
+    return Resp(204)
+
+
 def _milestone(sb, repo: str, value):
     if value is None:
         return None

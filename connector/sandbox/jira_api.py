@@ -16,7 +16,7 @@ from .jql import Context, JQLError, evaluate, is_unbounded
 from .wire import Req, Resp, Router, json_resp
 
 router = Router()
-API = r"/rest/api/(?P<v>[23])"
+API = r"/rest/api/(?P<v>[23]|latest)"  # Jira serves "latest" as v2
 TOKEN_TTL = 7 * 86400
 # The body real Cloud sites send since the legacy search was removed (tests compare it with refdata).
 SEARCH_REMOVED = {"errorMessages": ["The requested API has been removed. Please migrate to the /rest/api/3/search/jql "

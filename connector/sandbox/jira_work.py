@@ -183,6 +183,19 @@ def transition_do(sb, req: Req, m: dict) -> Resp:
     return Resp(204)
 
 
+@router.add("PUT", API + r"/issue/(?P<key>[^/]+)/assignee", "jira.assign")
+def assign(sb, req: Req, m: dict) -> Resp:
+    i = _find(sb, m["key"])
+    if i is None:
+        return json_resp(NOT_FOUND, 404)
+    body = req.body()
+    ref = body.get("accountId") or body.get("name") or body.get("key")
+    if ref not in (None, "-1") and sb.state.person_by_account(str(ref)) is None:
+        return err(400, f"User '{ref}' cannot be assigned issues.")
+    sb.update_jira_issue(i.key, assignee=False if ref in (None, "-1") else str(ref))
+    return Resp(204)
+
+
 @router.add("GET", API + r"/project", "jira.projects")
 def projects(sb, req: Req, m: dict) -> Resp:
     return json_resp([render.project(sb.state, k, req.base) for k in sorted(sb.state.projects)])

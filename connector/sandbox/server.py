@@ -77,9 +77,9 @@ class App:
         if not flavour or resp.status == 0:
             return
         # An injected fault's answer is off-spec on purpose; the request that met it is still checked.
-        self.sb.validator.check(flavour, request.method, sub, request.args, request.headers,
-                                request.get_data(cache=True), response.status_code, dict(response.headers),
-                                response.get_data(), response=not resp.faulted)
+        self.sb.validator.submit(flavour, request.method, sub, request.args.copy(), dict(request.headers),
+                                 request.get_data(cache=True), response.status_code, dict(response.headers),
+                                 response.get_data(), response=not resp.faulted)
 
     def handle(self, request: Request, environ) -> Resp:
         sb = self.sb

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import queue
 import re
 import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -100,6 +102,7 @@ class Tally:
     responses: int = 0
     waived: int = 0
     unvalidated: int = 0  # no description covers it (Jira Server)
+    seconds: float = 0.0  # spent validating
     violations: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -108,6 +111,7 @@ class Tally:
         self.responses += other.responses
         self.waived += other.waived
         self.unvalidated += other.unvalidated
+        self.seconds += other.seconds
         self.violations += other.violations
 
 
@@ -120,7 +124,7 @@ def spec_for(flavour: str, sub: str) -> str | None:
         return "github"
     if flavour == "cloud" and sub.startswith("/rest/agile/"):
         return "jira-software"
-    if flavour == "cloud" and sub.startswith(("/rest/api/3/", "/rest/api/2/")):
+    if flavour == "cloud" and sub.startswith(("/rest/api/3/", "/rest/api/2/", "/rest/api/latest/")):
         return "jira-platform"  # v2 against the v3 description: see spec_exceptions.V2_AS_V3
     return None  # Jira Server: no published description in refdata
 
@@ -136,25 +140,62 @@ def _messages(exc: Exception) -> list[str]:
     return [head + (f" ({str(cause)[:300]})" if cause else "")]
 
 
+_QUEUE: queue.Queue = queue.Queue()
+_WORKER: list = []
+
+
+def _work() -> None:
+    while True:
+        validator, args, kwargs = _QUEUE.get()
+        try:
+            validator.check(*args, **kwargs)
+        except Exception as e:  # a validator bug must show up as a failure, not vanish with the thread
+            crash = Violation("-", "validator", args[1], args[2], args[6], repr(e))
+            for tally in (validator._tally, PROCESS):
+                with tally.lock:
+                    tally.violations.append(crash)
+        finally:
+            _QUEUE.task_done()
+
+
+def drain() -> None:
+    """Wait until every exchange submitted so far has been validated."""
+    _QUEUE.join()
+
+
 class Validator:
-    """Validates one exchange at a time; thread-safe (the sandbox server is threaded)."""
+    """Validates exchanges; thread-safe (the sandbox server is threaded). `submit` validates later, on one
+    background thread, so the client is answered first; `check` validates now."""
 
     def __init__(self, spec_dir: Path = SPEC_DIR, *, shared: bool = True):
         self.spec_dir, self.shared = spec_dir, shared
-        self.tally = Tally()
+        self._tally = Tally()
         for name in SPECS:  # load up front, so the first request is not the slow one
             load(name, spec_dir)
+
+    @property
+    def tally(self) -> Tally:
+        drain()
+        return self._tally
+
+    def submit(self, *args, **kwargs) -> None:
+        with _LOAD_LOCK:
+            if not _WORKER:
+                _WORKER.append(threading.Thread(target=_work, name="openapi-validation", daemon=True))
+                _WORKER[0].start()
+        _QUEUE.put((self, args, kwargs))
 
     def check(self, flavour: str, method: str, sub: str, args, req_headers, req_body: bytes,
               status: int, resp_headers: dict, resp_body: bytes, *, response: bool = True) -> list[Violation]:
         name = spec_for(flavour, sub)
         local = Tally()
+        started = time.perf_counter()
         if name is None:
             local.unvalidated += 1
         else:
             spec = load(name, self.spec_dir)
-            if name == "jira-platform" and sub.startswith("/rest/api/2/"):
-                sub = "/rest/api/3/" + sub[len("/rest/api/2/"):]
+            if name == "jira-platform" and not sub.startswith("/rest/api/3/"):
+                sub = "/rest/api/3/" + sub.split("/", 4)[4]  # v2 and latest (= v2) against v3
             template = spec.template(sub) or sub
             ctype = (req_headers.get("Content-Type") or "").split(";")[0].strip()
             req = _Request(spec.server, sub, method, args, req_headers, req_body, ctype)
@@ -176,8 +217,9 @@ class Validator:
                     local.waived += 1
                 else:
                     local.violations.append(Violation(name, kind, method, sub, status, msg))
-        with self.tally.lock:
-            self.tally.add(local)
+        local.seconds = time.perf_counter() - started
+        with self._tally.lock:
+            self._tally.add(local)
         if self.shared:
             with PROCESS.lock:
                 PROCESS.add(local)

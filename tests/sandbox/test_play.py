@@ -31,7 +31,9 @@ def test_changes_made_with_ordinary_clients_are_what_plansync_reacts_to(tmp_path
                             fixVersions=[{"name": "Beta"}])
     assert "In Progress" in {t["name"] for t in jira.transitions(new)}
     jira.transition_issue(new, "In Progress")
-    new.update(fields={"assignee": {"accountId": dana.accountId}, "labels": ["copy"]})
+    new.update(fields={"labels": ["copy"]})
+    jira.assign_issue(new, dana.emailAddress)  # the library looks the person up by a search term
+    assert jira.issue(new.key).fields.assignee.displayName == "Dana Kim"
     assert jira.issue(new.key).fields.status.name == "In Progress"
 
     gh = Github(base_url=sb.github_url, auth=Auth.Token(GITHUB_TOKEN))
@@ -39,6 +41,8 @@ def test_changes_made_with_ordinary_clients_are_what_plansync_reacts_to(tmp_path
     repo = gh.get_repo("acme/checkout-web")
     beta = next(m for m in repo.get_milestones(state="all") if m.title == "Beta")
     repo.create_label("copy", "c5def5", "Wording")
+    repo.create_label("temp", "ededed").delete()
+    assert "temp" not in {lab.name for lab in repo.get_labels()}
     issue = repo.create_issue("Wallet button on the web", body="Needs copy", milestone=beta)
     issue.add_to_labels(repo.get_label("copy"))
     issue.edit(assignees=["dana-k"])
