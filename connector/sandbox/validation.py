@@ -6,6 +6,7 @@ collected, those the descriptions get wrong are excused by spec_exceptions (and 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import queue
 import re
@@ -37,13 +38,35 @@ class Spec:
     server: str
     templates: list  # (regex, template), most literal first
 
-    def template(self, path: str) -> str | None:
+    def template(self, path: str) -> tuple[str | None, dict]:
+        """The description's path template for a concrete path, and its path parameters."""
         return _template(self, path)
 
 
 @lru_cache(maxsize=8192)
-def _template(spec: Spec, path: str) -> str | None:
-    return next((t for rx, t in spec.templates if rx.fullmatch(path)), None)
+def _template(spec: Spec, path: str) -> tuple[str | None, dict]:
+    for rx, t in spec.templates:
+        mt = rx.fullmatch(path)
+        if mt:
+            return t, dict(zip(re.findall(r"\{([^}]+)\}", t), mt.groups(), strict=True))
+    return None, {}
+
+
+def _fast_path_finding(api) -> None:
+    """openapi-core finds a request's path by trying every template of the description on each request
+    (GitHub's has 800): we already know the template, so its lookup is done once per operation."""
+    for validator in (api.request_validator, api.response_validator):
+        original, found = validator._find_path, {}
+
+        def find(request, original=original, found=found):
+            pattern = getattr(request, "path_pattern", None)
+            if pattern is None:
+                return original(request)
+            key = (request.method, pattern)
+            if key not in found:
+                found[key] = original(request)
+            return found[key]
+        validator._find_path = find
 
 
 def load(name: str, spec_dir: Path = SPEC_DIR) -> Spec:
@@ -62,18 +85,21 @@ def load(name: str, spec_dir: Path = SPEC_DIR) -> Spec:
             api = OpenAPI.from_dict(data, config=Config(spec_validator_cls=None))
             api.raw = data
             templates = sorted(data["paths"], key=lambda t: (t.count("{"), -len(t)))
-            compiled = [(re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(t))), t) for t in templates]
+            compiled = [(re.compile(re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(t))), t) for t in templates]
+            _fast_path_finding(api)
             hit = _LOADED[key] = Spec(name, api, server, compiled)
         return hit
 
 
 class _Request:
-    def __init__(self, server, path, method, args, headers, body, content_type):
+    def __init__(self, server, path, method, args, headers, body, content_type, template=None, variables=None):
         from openapi_core.datatypes import RequestParameters
 
         self.host_url, self.path, self.method = server, path, method.lower()
+        if template:
+            self.path_pattern = template
         self.parameters = RequestParameters(query=ImmutableMultiDict(args), header=Headers(headers),
-                                            cookie=ImmutableMultiDict())
+                                            cookie=ImmutableMultiDict(), path=variables or {})
         self.body, self.content_type = body or None, content_type
 
 
@@ -140,6 +166,7 @@ def _messages(exc: Exception) -> list[str]:
     return [head + (f" ({str(cause)[:300]})" if cause else "")]
 
 
+_SEEN: dict = {}  # answers already validated: (spec, method, template, status, type, sha1) -> messages
 _QUEUE: queue.Queue = queue.Queue()
 _WORKER: list = []
 
@@ -196,9 +223,10 @@ class Validator:
             spec = load(name, self.spec_dir)
             if name == "jira-platform" and not sub.startswith("/rest/api/3/"):
                 sub = "/rest/api/3/" + sub.split("/", 4)[4]  # v2 and latest (= v2) against v3
-            template = spec.template(sub) or sub
+            template, variables = spec.template(sub)
             ctype = (req_headers.get("Content-Type") or "").split(";")[0].strip()
-            req = _Request(spec.server, sub, method, args, req_headers, req_body, ctype)
+            req = _Request(spec.server, sub, method, args, req_headers, req_body, ctype, template, variables)
+            template = template or sub
             found = []
             local.requests += 1
             try:
@@ -207,10 +235,8 @@ class Validator:
                 found += [("request", m) for m in _messages(e)]
             if response:
                 local.responses += 1
-                try:
-                    spec.api.validate_response(req, _Response(status, resp_headers, resp_body))
-                except Exception as e:
-                    found += [("response", m) for m in _messages(e)]
+                found += [("response", m) for m in self._response(spec, req, template, status, resp_headers,
+                                                                  resp_body)]
             for kind, msg in found:
                 code = "" if kind == "request" else str(status)
                 if spec_exceptions.waiver_for(name, method, template, code, msg):
@@ -224,6 +250,23 @@ class Validator:
             with PROCESS.lock:
                 PROCESS.add(local)
         return local.violations
+
+    def _response(self, spec, req, template, status, headers, body) -> list[str]:
+        # The same answer again (plansync re-reads unchanged pages run after run) is not re-validated:
+        # a 100-issue page costs about 0.1 s of schema checks.
+        ctype = headers.get("Content-Type", "")
+        key = (spec.name, req.method, template, status, ctype, hashlib.sha1(body).digest())
+        hit = _SEEN.get(key)
+        if hit is None:
+            try:
+                spec.api.validate_response(req, _Response(status, headers, body))
+                hit = ()
+            except Exception as e:
+                hit = tuple(_messages(e))
+            if len(_SEEN) > 20000:
+                _SEEN.clear()
+            _SEEN[key] = hit
+        return list(hit)
 
     @property
     def violations(self) -> list[Violation]:
