@@ -12,7 +12,7 @@ from connector.sandbox.validation import Validator
 JSON = {"Content-Type": "application/json"}
 
 
-def test_a_validating_sandbox_checks_each_exchange(sandbox_factory, gh, jira):
+def test_a_validating_sandbox_checks_each_exchange(refdata, sandbox_factory, gh, jira):
     sb = sandbox_factory(seed=1, validate=True)
     assert gh.get(sb.github_url + "/repos/acme/checkout-web/issues/3").status_code == 200
     assert jira.get(sb.jira_url + "/rest/api/3/myself").status_code == 200
@@ -23,7 +23,7 @@ def test_a_validating_sandbox_checks_each_exchange(sandbox_factory, gh, jira):
     assert t.waived == 1  # the 204's declared JSON body (spec_exceptions)
 
 
-def test_the_validator_reports_an_answer_the_description_forbids():
+def test_the_validator_reports_an_answer_the_description_forbids(refdata):
     v = Validator(shared=False)  # a deliberately bad exchange: kept out of the session's tally
     bad = json.dumps({"login": "x"}).encode()
     found = v.check("github", "GET", "/user", {}, {}, b"", 200, JSON, bad)
@@ -142,7 +142,8 @@ MALFORMED = [
 
 
 @pytest.mark.parametrize(("flavour", "method", "path", "body"), MALFORMED)
-def test_the_answer_to_a_malformed_request_is_a_described_4xx(sandbox, jira, gh, flavour, method, path, body):
+def test_the_answer_to_a_malformed_request_is_a_described_4xx(refdata, sandbox, jira, gh, flavour, method, path,
+                                                              body):
     session, base = (gh, sandbox.github_url) if flavour == "github" else (jira, sandbox.jira_url)
     resp = session.request(method, base + path, data=body, headers=JSON if body else {})
     assert 400 <= resp.status_code < 500, resp.text
