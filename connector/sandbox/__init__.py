@@ -2,6 +2,7 @@
 
 Credentials (fixed): Jira basic auth `plansync-bot@example.com` / `sandbox-jira-token` (both flavours);
 Jira Server bearer PAT `sandbox-jira-pat`; GitHub `Authorization: token sandbox-github-token` (or Bearer).
+Sandbox(validate=True) checks every exchange against the vendors' OpenAPI descriptions (see .validation).
 """
 
 from .core import Sandbox

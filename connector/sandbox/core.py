@@ -26,7 +26,7 @@ class Sandbox:
 
     def __init__(self, seed: int = 1, scale: int = 2000, latency_ms: float = 0, *,
                  now: datetime | str | None = None, jira_timezone: str = "UTC",
-                 github_rate_limit: int = 5000, jira_server_max_results: int = 1000):
+                 github_rate_limit: int = 5000, jira_server_max_results: int = 1000, validate: bool = False):
         self.seed, self.scale = seed, scale
         self.latency_ms = latency_ms
         self._jira_timezone = jira_timezone
@@ -43,6 +43,12 @@ class Sandbox:
         self._ms_counts: tuple[int, dict] = (-1, {})
         self._server = None
         self._thread = None
+        # validate=True: every exchange is checked against the vendors' OpenAPI descriptions (needs the
+        # dev extra's openapi-core and ../shared/refdata); see .validation and .spec_exceptions
+        self.validator = None
+        if validate:
+            from .validation import Validator
+            self.validator = Validator()
         self.url = self.jira_url = self.jira_server_url = self.github_url = ""
 
     @property
@@ -89,6 +95,11 @@ class Sandbox:
     @property
     def log(self):
         return list(self.log_.records)
+
+    @property
+    def violations(self) -> list:
+        """OpenAPI violations seen so far (validate=True only), outside the documented spec exceptions."""
+        return self.validator.violations if self.validator else []
 
     def count(self, method=None, endpoint=None, flavour=None, status=None) -> int:
         return self.log_.count(method, endpoint, flavour, status)

@@ -155,7 +155,8 @@ def environment(values: dict):
                 os.environ[key] = value
 
 
-def run_demo(folder: Path, *, scale: int = 1500, seed: int = 7, say: Callable[..., None] = lambda *_: None) -> int:
+def run_demo(folder: Path, *, scale: int = 1500, seed: int = 7, say: Callable[..., None] = lambda *_: None,
+             validate: bool = False) -> int:
     """Start the sandbox, write config and plan, run twice a simulated week apart, say where the report is."""
     # the demo tells its story in a few printed lines; per-write log lines (useful under cron) would
     # bury them, so at the default level only warnings are logged here
@@ -164,7 +165,7 @@ def run_demo(folder: Path, *, scale: int = 1500, seed: int = 7, say: Callable[..
     if logging.getLogger().getEffectiveLevel() >= logging.INFO:
         package_log.setLevel(logging.WARNING)
     try:
-        return _run_demo(Path(folder).resolve(), scale=scale, seed=seed, say=say)
+        return _run_demo(Path(folder).resolve(), scale=scale, seed=seed, say=say, validate=validate)
     finally:
         package_log.setLevel(previous)
 
@@ -175,7 +176,7 @@ def _said(result, say: Callable[..., None]) -> int:
     return result.code
 
 
-def _run_demo(folder: Path, *, scale: int, seed: int, say: Callable[..., None]) -> int:
+def _run_demo(folder: Path, *, scale: int, seed: int, say: Callable[..., None], validate: bool = False) -> int:
     from connector import commands
     from connector.sandbox import Sandbox
 
@@ -189,7 +190,8 @@ def _run_demo(folder: Path, *, scale: int, seed: int, say: Callable[..., None]) 
     folder.mkdir(parents=True, exist_ok=True)
     # the organisation is generated as of a week ago; the first run happens then, the second after
     # sandbox.simulate() has played a week of work in both trackers
-    sandbox = Sandbox(seed=seed, scale=scale, now=DEMO_START)
+    # validate: the tests check every exchange of the demo against the vendors' OpenAPI descriptions
+    sandbox = Sandbox(seed=seed, scale=scale, now=DEMO_START, validate=validate)
     sandbox.start()
     try:
         config = write_config(folder, sandbox)

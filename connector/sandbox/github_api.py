@@ -10,8 +10,8 @@ import json
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from .github_render import comment_obj, issue_obj, label_obj, milestone_obj, repo_obj, user_obj
-from .wire import Req, Resp, Router, json_resp
+from .github_render import comment_obj, issue_obj, label_obj, milestone_obj, repo_obj
+from .wire import BadRequest, Req, Resp, Router, json_resp
 
 router = Router()
 REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
@@ -144,11 +144,12 @@ def _label_names(req: Req) -> list[str] | None:
     try:
         body = json.loads(req.raw.get_data() or b"{}")
     except ValueError:
-        return None
+        raise BadRequest("Problems parsing JSON") from None
     new = body.get("labels", []) if isinstance(body, dict) else body if isinstance(body, list) else None
-    if new is None:
+    if not isinstance(new, list) or not all(isinstance(x, str) or isinstance(x, dict) and isinstance(
+            x.get("name"), str) for x in new):
         return None
-    return [x if isinstance(x, str) else x.get("name", "") for x in new]
+    return [x if isinstance(x, str) else x["name"] for x in new]
 
 
 @router.add("POST", REPO + r"/issues/(?P<n>\d+)/labels", "github.labels_add")
@@ -268,11 +269,6 @@ def repo_get(sb, req: Req, m: dict) -> Resp:
     if _repo(m) not in sb.state.repos:
         return not_found()
     return json_resp(repo_obj(sb, _repo(m), req.base))
-
-
-@router.add("GET", r"/user", "github.user")
-def user(sb, req: Req, m: dict) -> Resp:
-    return json_resp(user_obj(sb, 0, req.base) | {"type": "Bot", "name": "plansync bot"})
 
 
 @router.add("GET", r"/rate_limit", "github.rate_limit")

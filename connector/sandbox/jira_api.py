@@ -16,7 +16,7 @@ from .jql import Context, JQLError, evaluate, is_unbounded
 from .wire import Req, Resp, Router, json_resp
 
 router = Router()
-API = r"/rest/api/(?P<v>[23])"
+API = r"/rest/api/(?P<v>[23]|latest)"  # Jira serves "latest" as v2
 TOKEN_TTL = 7 * 86400
 # The body real Cloud sites send since the legacy search was removed (tests compare it with refdata).
 SEARCH_REMOVED = {"errorMessages": ["The requested API has been removed. Please migrate to the /rest/api/3/search/jql "
@@ -91,10 +91,7 @@ def search_jql(sb, req: Req, m: dict) -> Resp:
         return err(400, str(e))
     fields = [f for f in _list_param(req, body, "fields", ["id"]) if f]
     expand = set(_list_param(req, body, "expand", []))
-    try:
-        max_results = int(body.get("maxResults", req.args.get("maxResults", 50)))
-    except ValueError:
-        return err(400, "The maxResults parameter must be an integer.")
+    max_results = req.int_arg("maxResults", 50, body)
     cap = 5000 if set(fields) <= {"id", "key"} else 100
     max_results = max(0, min(max_results, cap))
     tok = body.get("nextPageToken", req.args.get("nextPageToken"))
@@ -121,14 +118,11 @@ def search(sb, req: Req, m: dict) -> Resp:
         return json_resp(SEARCH_REMOVED, 410)
     body = req.json() if req.method == "POST" else {}
     jql = str(body.get("jql", req.args.get("jql", "")))
+    start, max_results = max(0, req.int_arg("startAt", 0, body)), req.int_arg("maxResults", 50, body)
     try:
         ids = run_jql(sb, req, jql)
-        start = int(body.get("startAt", req.args.get("startAt", 0)))
-        max_results = int(body.get("maxResults", req.args.get("maxResults", 50)))
     except JQLError as e:
         return err(400, str(e))
-    except ValueError:
-        return err(400, "startAt and maxResults must be integers.")
     max_results = max(0, min(max_results, sb.jira_server_max_results))
     fields = [f for f in _list_param(req, body, "fields", ["*navigable"]) if f]
     expand = set(_list_param(req, body, "expand", []))
@@ -165,7 +159,7 @@ def server_info(sb, req: Req, m: dict) -> Resp:
 
 @router.add("GET", API + r"/myself", "jira.myself")
 def myself(sb, req: Req, m: dict) -> Resp:
-    me = render.user(sb.state, 0, req.base, req.flavour)
+    me = dict(render.user(sb.state, 0, req.base, req.flavour))  # a copy: the rendered user is shared
     me["timeZone"] = sb.jira_timezone
     me["locale"] = "en_US"
     me["groups"] = {"size": 1, "items": []}
@@ -279,7 +273,7 @@ def issue_changelog(sb, req: Req, m: dict) -> Resp:
 
 def _start_at_page(values: list, req: Req, url: str, default: int, cap: int | None) -> Resp:
     """Jira's paged-list envelope (self, startAt, maxResults, total, isLast, nextPage, values)."""
-    start, size = int(req.args.get("startAt", 0)), int(req.args.get("maxResults", default))
+    start, size = max(0, req.int_arg("startAt", 0)), max(0, req.int_arg("maxResults", default))
     if cap is not None:
         size = min(size, cap)
     page = values[start:start + size]
@@ -288,34 +282,6 @@ def _start_at_page(values: list, req: Req, url: str, default: int, cap: int | No
     if not out["isLast"]:
         out["nextPage"] = f"{url}?maxResults={size}&startAt={start + size}"
     return json_resp(out)
-
-
-@router.add("PUT", API + r"/issue/(?P<key>[^/]+)", "jira.issue_put")
-def issue_put(sb, req: Req, m: dict) -> Resp:
-    i = _find(sb, m["key"])
-    if i is None:
-        return json_resp(NOT_FOUND, 404)
-    body = req.json()
-    labels = list(i.labels)
-    for op in body.get("update", {}).get("labels", []):
-        if "add" in op and op["add"] not in labels:
-            labels.append(op["add"])
-        if "remove" in op and op["remove"] in labels:
-            labels.remove(op["remove"])
-        if "set" in op:
-            labels = list(op["set"])
-    flds = body.get("fields", {})
-    if "labels" in flds:
-        labels = list(flds["labels"])
-    bad = [x for x in labels if not isinstance(x, str) or " " in x]
-    if bad:
-        return json_resp({"errorMessages": [], "errors": {"labels": "The label can't contain spaces."}}, 400)
-    changes = {"labels": labels} if labels != i.labels else {}
-    if "summary" in flds:
-        changes["summary"] = flds["summary"]
-    if changes:
-        sb.update_jira_issue(i.key, **changes)
-    return Resp(204)
 
 
 @router.add("GET", API + r"/issue/(?P<key>[^/]+)/comment", "jira.comments")

@@ -12,14 +12,16 @@ import time
 
 from werkzeug.wrappers import Request, Response
 
-from . import github_api, jira_agile, jira_api  # noqa: F401  (jira_agile registers routes)
+from . import github_api, github_work, jira_agile, jira_api, jira_work  # noqa: F401  (they register routes)
 from .faults import RequestRecord
-from .wire import Req, Resp, json_resp
+from .wire import BadRequest, Req, Resp, json_resp
 
 JIRA_EMAIL = "plansync-bot@example.com"
 JIRA_TOKEN = "sandbox-jira-token"
 JIRA_PAT = "sandbox-jira-pat"
 GITHUB_TOKEN = "sandbox-github-token"
+# Jira answers serverInfo to a request without credentials (wrong credentials still get 401).
+ANONYMOUS = {"jira.server_info"}
 PREFIXES = (("/jira-server", "server"), ("/jira", "cloud"), ("/github", "github"))
 
 
@@ -64,9 +66,20 @@ class App:
         request = Request(environ)
         resp = self.handle(request, environ)
         response = Response(resp.body, status=resp.status, headers=resp.headers)
-        if resp.status == 304:
+        if resp.status in (204, 304):  # no body, so no Content-Type (werkzeug would add text/plain)
             response.headers.pop("Content-Type", None)
+        if self.sb.validator is not None and resp.endpoint != "_sandbox":
+            self._validate(request, resp, response)
         return response(environ, start_response)
+
+    def _validate(self, request: Request, resp: Resp, response: Response) -> None:
+        flavour, _, sub = _flavour(request.path)
+        if not flavour or resp.status == 0:
+            return
+        # An injected fault's answer is off-spec on purpose; the request that met it is still checked.
+        self.sb.validator.submit(flavour, request.method, sub, request.args.copy(), dict(request.headers),
+                                 request.get_data(cache=True), response.status_code, dict(response.headers),
+                                 response.get_data(), response=not resp.faulted)
 
     def handle(self, request: Request, environ) -> Resp:
         sb = self.sb
@@ -74,7 +87,9 @@ class App:
         flavour, prefix, sub = _flavour(request.path)
         if request.path.startswith("/_sandbox/"):
             # Control calls are not API cost; they stay out of the log and the counters.
-            return sb.control(method, request.path[len("/_sandbox"):], request)
+            out = sb.control(method, request.path[len("/_sandbox"):], request)
+            out.endpoint = "_sandbox"
+            return out
         has_token = "nextPageToken" in request.args or b"nextPageToken" in request.get_data(cache=True)
         fired = sb.faults.fire(method, request.path, flavour, has_token)
         delay = sb.latency_ms + sum(r.latency_ms for r in fired if r.kind == "latency")
@@ -97,7 +112,8 @@ class App:
                 resp.headers.setdefault("Content-Type", "text/html;charset=UTF-8")
         elif not flavour:
             resp = json_resp({"message": "Not Found"}, 404)
-        elif not _auth_ok(flavour, request.headers.get("Authorization", "")):
+        elif not _auth_ok(flavour, request.headers.get("Authorization", "")) and not (
+                name in ANONYMOUS and not request.headers.get("Authorization")):
             resp = _unauthorized(flavour)
         elif fn is None:
             resp = (github_api.not_found() if flavour == "github"
@@ -109,10 +125,16 @@ class App:
                                        "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
                                        "#about-rate-limits")
         else:
-            with sb.state.lock:
-                resp = fn(sb, Req(request, method, sub, flavour, base), params)
+            try:
+                with sb.state.lock:
+                    resp = fn(sb, Req(request, method, sub, flavour, base), params)
+            except BadRequest as e:
+                resp = (github_api.gh_error(e.status, e.message) if flavour == "github" else
+                        json_resp({"errorMessages": [e.message] if not e.errors else [], "errors": e.errors},
+                                  e.status))
         if flavour == "github":
             self._github_headers(request, resp, name)
+        resp.faulted = bool(status_rule) or any(r.kind in ("truncate", "malformed") for r in fired)
         for r in fired:
             if r.kind == "truncate" and resp.body:
                 resp.body = resp.body[: max(1, len(resp.body) // 2)]

@@ -15,12 +15,21 @@ class Resp:
     body: bytes = b""
     headers: dict = field(default_factory=dict)
     endpoint: str = ""
+    faulted: bool = False  # an injected fault shaped this answer
 
 
 def json_resp(obj, status: int = 200, headers: dict | None = None, endpoint: str = "") -> Resp:
     h = {"Content-Type": "application/json;charset=UTF-8"}
     h.update(headers or {})
     return Resp(status, json.dumps(obj, separators=(",", ":"), check_circular=False).encode(), h, endpoint)
+
+
+class BadRequest(Exception):
+    """A malformed request: the app answers it in the vendor's error shape (Jira 400, GitHub 400/422)."""
+
+    def __init__(self, message: str, status: int = 400, errors: dict | None = None):
+        super().__init__(message)
+        self.message, self.status, self.errors = message, status, errors or {}
 
 
 @dataclass
@@ -47,16 +56,39 @@ class Req:
             return {}
         return out if isinstance(out, dict) else {}
 
+    def body(self, kind=dict):
+        """The JSON body, strictly: invalid JSON or another top-level type is a BadRequest."""
+        data = self.raw.get_data(cache=True)
+        try:
+            out = json.loads(data) if data else kind()
+        except ValueError:
+            raise BadRequest("Problems parsing JSON" if self.flavour == "github" else
+                             "Unexpected character in the request body: it is not valid JSON.") from None
+        if not isinstance(out, kind):
+            raise BadRequest("Invalid request body: expected a JSON " + ("object" if kind is dict else "value"),
+                             422 if self.flavour == "github" else 400)
+        return out
+
+    def int_arg(self, name: str, default: int, source: dict | None = None) -> int:
+        value = (source or {}).get(name, self.raw.args.get(name, default))
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise BadRequest(f"The {name} parameter must be an integer; got '{value}'.") from None
+
 
 class Router:
-    """(method, regex) → (endpoint name, handler); the first match wins."""
+    """(method, regex) → (endpoint name, handler); fewest placeholders first, then the first match wins."""
 
     def __init__(self):
         self.routes: list[tuple[str, re.Pattern, str, object]] = []
 
     def add(self, method: str, pattern: str, name: str):
         def deco(fn):
-            self.routes.append((method, re.compile("^" + pattern + "$"), name, fn))
+            rx = re.compile("^" + pattern + "$")
+            # fewer placeholders first: /project/search wins over /project/{key}; otherwise in order added
+            at = next((n for n, r in enumerate(self.routes) if r[1].groups > rx.groups), len(self.routes))
+            self.routes.insert(at, (method, rx, name, fn))
             return fn
         return deco
 

@@ -92,8 +92,13 @@ def test_json_logs_and_a_summary_line(workspace):
 
 def test_the_demo_report_has_every_section_with_content(tmp_path):
     from connector.sandbox.demo import run_demo
+    from connector.sandbox.validation import PROCESS
+    from tests.fixtures.sandbox import VALIDATE
 
-    assert run_demo(tmp_path / "demo", scale=600, seed=7) == 0
+    checked = PROCESS.responses
+    # validating: an OpenAPI violation in the demo's exchanges fails this test (tests/fixtures/sandbox.py)
+    assert run_demo(tmp_path / "demo", scale=600, seed=7, validate=VALIDATE) == 0
+    assert PROCESS.responses > checked or not VALIDATE  # the demo's exchanges were validated
     report = json.loads((tmp_path / "demo" / "reports" / "latest.json").read_text())
     for section in ("milestones", "changes", "plan_changes", "workload", "unplanned", "risks", "drift",
                     "freshness"):

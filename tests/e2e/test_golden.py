@@ -8,6 +8,7 @@ import pytest
 
 from connector.sandbox import Sandbox
 from tests.e2e.helpers import github_issues, jira_done, jira_open, make_workspace
+from tests.fixtures.sandbox import VALIDATE
 
 pytestmark = pytest.mark.e2e
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory):
     """One sandbox, one plan with a milestone per rule, one `plansync run`."""
-    with Sandbox(seed=11, scale=300) as sb:
+    with Sandbox(seed=11, scale=300, validate=VALIDATE) as sb:  # every exchange checked (fixtures/sandbox.py)
         yield _build(sb, tmp_path_factory)
 
 

@@ -95,9 +95,8 @@ def w48(hostile_store, settings):
 
 
 def test_the_summary_as_adf_is_a_valid_document_with_every_milestone(w48):
-    from connector.trackers.jira.normalize import adf_text
-
     from connector.report.comment import render_comment
+    from connector.trackers.jira.normalize import adf_text
 
     doc = render_comment(w48, "2026-W48", "adf", "https://reports.example.test/2026-W48/index.html")
     assert _adf_errors(doc) == []

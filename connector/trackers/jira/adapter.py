@@ -247,13 +247,19 @@ class JiraAdapter:
     def _agile_sprints(self, projects: list[str]) -> list[Milestone]:
         out: list[Milestone] = []
         try:
+            seen: set = set()  # a board spanning projects is listed under each; its sprints are read once
             for key in projects:
                 boards = self._paged(f"{AGILE}/board", f"boards of project {key}", "GET /agile/board",
                                      params={"projectKeyOrId": key, "type": "scrum"})
                 for board in boards:
+                    if board["id"] in seen:
+                        continue
+                    seen.add(board["id"])
+                    # a sprint belongs to its board's own project, not to the project we listed boards for
+                    home = (board.get("location") or {}).get("projectKey") or key
                     for raw in self._paged(f"{AGILE}/board/{board['id']}/sprint", f"sprints of board {board['id']}",
                                            "GET /agile/board/{id}/sprint", params={"state": "active,future,closed"}):
-                        out.append(sprint_milestone(self.name, raw, key, self.tracker.url))
+                        out.append(sprint_milestone(self.name, raw, home, self.tracker.url))
         except (AuthError, RateLimitExhausted):
             raise
         except FatalAPIError as exc:  # Jira Software absent or no board access: sprints from issues only
