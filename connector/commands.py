@@ -76,6 +76,8 @@ def plan(config, plan, *, as_json=False, detailed_exitcode=False, sync_first=Tru
             run.output.append(render_json(change_plan))
             return
         run.output.append(render_text(change_plan, run.reconciliation))
+        for hold in (run.holds or {}).values():
+            run.output.append(f"held: milestone {hold.milestone}: {hold.reason}; its labels are left as they are")
         publish = pipeline.publish_description(run.settings, run.plan)
         if publish:
             run.output.append(publish)

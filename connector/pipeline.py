@@ -26,6 +26,7 @@ def pull_tracker(run: Run, name: str, *, full: bool) -> None:
     store, settings = run.store, run.settings
     outcome = run.summary.tracker(name)
     scopes = tuple(run.plan.scopes_for(name))
+    outcome.pulled = True
     adapter = None
     try:
         adapter = run.adapter(name)
@@ -77,11 +78,36 @@ def reconcile(run: Run):
     return run.reconciliation
 
 
+def held(run: Run):
+    """Milestones fed by a tracker (or a remote scope) whose data is not current this run: milestone key
+    -> connector.holds.Hold; computed once per run, after the pulls."""
+    from connector.holds import holds, stale_trackers
+
+    if run.holds is None:
+        pulled = {n: (t.current, t.error) for n, t in run.summary.trackers.items() if t.pulled}
+        run.stale = stale_trackers(run.plan, pulled, run.store.last_sync_ok)
+        run.holds = holds(run.plan, run.stale, lambda t: set(run.store.get_cursors(t)), run.settings.labels.prefix,
+                          reconcile(run))
+    return run.holds
+
+
 def plan_changes(run: Run):
+    """The label diff, without changes to items of held milestones or of trackers not current (their
+    labels keep their last confirmed state: source isolation)."""
     from connector.changes import plan_changes as diff
+    from connector.holds import hold_changes
 
     if run.change_plan is None:
-        run.change_plan = diff(reconcile(run), run.settings.labels.prefix)
+        holding = held(run)
+        run.change_plan, dropped = hold_changes(diff(reconcile(run), run.settings.labels.prefix), run.reconciliation,
+                                                holding, run.stale)
+        for hold in holding.values():
+            log.warning("milestone %s: labels held: %s", hold.milestone, hold.reason)
+        if dropped:
+            log.warning("held %d label change(s) of items fed by a tracker that is not current", dropped)
+        # a tracker not pulled by this run whose last pull failed: the run says so and exits 1
+        run.summary.stale.update({n: why for n, why in run.stale.items()
+                                 if not getattr(run.summary.trackers.get(n), "pulled", False)})
     return run.change_plan
 
 
@@ -115,8 +141,11 @@ def write_reports(run: Run, *, week=None, as_of=None, formats: str = "", out=Non
 
     chosen = report_formats(formats, run.settings.report.formats)
     when = parse_instant(as_of) if as_of else None
-    current = run.reconciliation if week is None and when is None else None
-    report = build_report(run.store, run.plan, run.settings, week=week, as_of=when, reconciliation=current)
+    # the current week's report holds what this run held (a standalone `report` asks the store)
+    holding = held(run) if week is None and when is None else None
+    current = run.reconciliation if holding is not None else None
+    report = build_report(run.store, run.plan, run.settings, week=week, as_of=when, reconciliation=current,
+                          holds=holding)
     paths = write_report(report, out or run.settings.report.out_dir, chosen)
     for fmt, path in paths.items():
         run.output.append(f"report ({fmt}): {path}")

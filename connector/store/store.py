@@ -134,6 +134,13 @@ class Store:
         value = self._read(lambda c: c.execute(query).scalar_one_or_none())
         return as_utc(value) if isinstance(value, datetime) else None
 
+    def last_sync_ok(self, tracker: str) -> bool | None:
+        """Whether the latest recorded pull of `tracker` worked (None: never pulled)."""
+        query = select(tracker_syncs.c.ok).where(tracker_syncs.c.tracker == tracker) \
+            .order_by(tracker_syncs.c.id.desc()).limit(1)
+        value = self._read(lambda c: c.execute(query).scalar_one_or_none())
+        return None if value is None else bool(value)
+
     def sync_count(self, tracker: str) -> int:
         query = select(func.count()).select_from(tracker_syncs).where(
             tracker_syncs.c.tracker == tracker, tracker_syncs.c.ok.is_(True))
