@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connector import pipeline
+from connector import clock, pipeline
 from connector.errors import ConfigError, ExitCode, PlansyncError
 from connector.run import (
     Run,
@@ -36,6 +36,7 @@ def _result(run: Run) -> Result:
 
 
 def validate(config: Path | None, plan: Path | None) -> Result:
+    pinned = clock.pinned()  # a bad PLANSYNC_NOW is exit 2 here, not a traceback later
     inputs = load_inputs(config, plan)
     settings, declared = inputs.settings, inputs.plan
     scopes = declared.all_scopes()
@@ -48,6 +49,9 @@ def validate(config: Path | None, plan: Path | None) -> Result:
         if not os.environ.get(tracker.token_env, "").strip():
             lines.append(f"note    {name}: environment variable {tracker.token_env} is not set; "
                          "commands that reach the tracker will refuse to start")
+    if pinned is not None:
+        lines.append(f"note    PLANSYNC_NOW pins the clock to {pinned.isoformat()}; apply and run refuse to write "
+                     "unless PLANSYNC_ALLOW_PINNED_NOW=1")
     lines.append("OK")
     return Result(int(ExitCode.OK), lines)
 
@@ -95,6 +99,7 @@ def plan(config, plan, *, as_json=False, detailed_exitcode=False, sync_first=Tru
 
 
 def apply(config, plan, *, trackers=None, force=False, sync_first=True, metrics_file=None) -> Result:
+    clock.check_writes_allowed()
     inputs = load_inputs(config, plan)
     names = select_trackers(inputs.settings, trackers)
     check_tokens(inputs.settings, names)
@@ -122,11 +127,15 @@ def report(config, plan, *, week=None, as_of=None, formats="", out=None) -> Resu
     def body(run: Run) -> None:
         pipeline.write_reports(run, week=week, as_of=as_of, formats=formats, out=out)
 
-    return _result(execute("report", inputs, [], lambda store: [], body, record=False))
+    run = execute("report", inputs, [], lambda store: [], body, record=False)
+    if run.summary.report_error:
+        return Result(int(ExitCode.FAILED), run.output + run.summary.problems(), run)
+    return _result(run)
 
 
 def run(config, plan, *, force=False, full=False, metrics_file=None) -> Result:
     """sync + apply + report under the leases: the one command cron calls."""
+    clock.check_writes_allowed()
     inputs = load_inputs(config, plan)
     names = select_trackers(inputs.settings, None)
     check_tokens(inputs.settings, names)

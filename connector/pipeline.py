@@ -146,7 +146,13 @@ def write_reports(run: Run, *, week=None, as_of=None, formats: str = "", out=Non
     current = run.reconciliation if holding is not None else None
     report = build_report(run.store, run.plan, run.settings, week=week, as_of=when, reconciliation=current,
                           holds=holding)
-    paths = write_report(report, out or run.settings.report.out_dir, chosen)
+    folder = out or run.settings.report.out_dir
+    try:
+        paths = write_report(report, folder, chosen)
+    except OSError as exc:  # unwritable or full: the run still finishes (row, summary line, metrics)
+        run.summary.report_error = f"{exc.filename or folder}: {exc.strerror or exc}"
+        log.error("writing the report failed: %s", run.summary.report_error)
+        return {}
     for fmt, path in paths.items():
         run.output.append(f"report ({fmt}): {path}")
     if publish and run.settings.report.publish is not None:

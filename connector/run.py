@@ -102,6 +102,7 @@ class Inputs(NamedTuple):
 
 def load_inputs(config: Path | None, plan: Path | None, *, need_plan: bool = True) -> Inputs:
     """Config, every tracker's mapping and (optionally) the plan; ConfigError on the first problem."""
+    clock.pinned()  # a bad PLANSYNC_NOW is exit 2 before anything starts
     settings = load_settings(config)
     mappings = {}
     for name, tracker in settings.trackers.items():
@@ -227,6 +228,21 @@ def _held(run: Run, names: list[str]) -> Iterator[None]:
             run.leases.clear()
 
 
+def check_binding(store, inputs: Inputs, *, claim: bool) -> None:
+    """A store serves one plan (`store.namespace`, default the plan's name): a second plan on it is exit 2
+    before anything is pulled or written. `claim` binds a store that serves none yet."""
+    if inputs.plan is None:
+        return
+    namespace = inputs.settings.store.namespace or inputs.plan.plan.name
+    bound = store.bind(namespace) if claim else store.binding()
+    if bound is not None and bound != namespace:
+        key = "store.namespace" if inputs.settings.store.namespace else "store.url"
+        raise ConfigError(f"this store serves the plan {bound!r}, not {namespace!r}: two plans cannot share a "
+                          "store (each would take the other's items for out of scope). Give this plan its own "
+                          f"store.url; if it is the same plan renamed, set store.namespace = {bound!r}",
+                          file=str(inputs.settings.path), key=key)
+
+
 def execute(command: str, inputs: Inputs, names: list[str], leases: Callable[[Any], list[str]],
             body: Callable[[Run], None], *, record: bool = True, announce: bool = True,
             metrics_file: Path | None = None) -> Run:
@@ -234,6 +250,11 @@ def execute(command: str, inputs: Inputs, names: list[str], leases: Callable[[An
     finish: the outcome settled, the row closed, the summary line and the metrics written. A user error
     raised inside the body is re-raised after the finish, so it still gets its own exit code."""
     store = open_store(inputs.settings)
+    try:
+        check_binding(store, inputs, claim=record)
+    except BaseException:
+        store.close()
+        raise
     run = Run(command, inputs, store, names, RunSummary(command, started_at=clock.now()))
     pending: BaseException | None = None
     try:

@@ -22,10 +22,12 @@ DEMO_START = "2026-11-16T09:00:00Z"
 
 
 def sandbox_tokens() -> dict[str, str]:
-    """Environment for a plansync process talking to the sandbox (its fixed, public credentials)."""
+    """Environment for a plansync process talking to the sandbox (its fixed, public credentials). The
+    sandbox's clock is pinned (PLANSYNC_NOW) on purpose, so writes with a pinned clock are allowed."""
+    from connector.clock import ALLOW_VARIABLE
     from connector.sandbox import GITHUB_TOKEN, JIRA_TOKEN
 
-    return {JIRA_TOKEN_ENV: JIRA_TOKEN, GITHUB_TOKEN_ENV: GITHUB_TOKEN}
+    return {JIRA_TOKEN_ENV: JIRA_TOKEN, GITHUB_TOKEN_ENV: GITHUB_TOKEN, ALLOW_VARIABLE: "1"}
 
 
 def write_config(folder: Path, sandbox, *, store_url: str | None = None, flavour: str = "cloud",

@@ -52,7 +52,6 @@ from connector.pages import PAGE_WORKERS, fetch_in_order
 from connector.trackers.github.config import GithubTrackerSettings
 from connector.trackers.github.http import GithubTransport, Reply
 from connector.trackers.github.mapping import GithubMapping
-from connector.trackers.github.paging import PageGuard
 from connector.trackers.github.normalize import (
     format_since,
     item_from_github,
@@ -61,6 +60,7 @@ from connector.trackers.github.normalize import (
     repo_scope_id,
     split_key,
 )
+from connector.trackers.github.paging import PageGuard
 from connector.values import (
     Gone,
     Identity,
