@@ -6,6 +6,7 @@ Pure: computed from a Reconciliation; connector.plan_render renders it, connecto
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from connector.errors import UnsafePlan
@@ -27,6 +28,9 @@ class ChangePlan:
     # per tracker: (in-scope items, items carrying an owned label now); a tracker with none labelled is on
     # its first apply even when another tracker is not (its first apply failed, or it was added later)
     by_tracker_counts: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+    # (tracker, item key, label): an existing label equal to an owned one only in the tracker's own
+    # comparison (GitHub: `Plan:Off-Track` for `plan:off-track`), which the tracker attaches instead
+    case_conflicts: tuple[tuple[str, str, str], ...] = field(default=(), compare=False)
 
     @property
     def empty(self) -> bool:
@@ -60,16 +64,30 @@ class ChangePlan:
                 f"on {_count(len(self.changes), 'item')}.")
 
 
-def plan_changes(reconciliation: Reconciliation, prefix: str) -> ChangePlan:
+def plan_changes(reconciliation: Reconciliation, prefix: str,
+                 folds: Mapping[str, Callable[[str], str]] | None = None) -> ChangePlan:
     """Diff each in-scope item's desired owned labels against its current labels; labels outside
-    `prefix` never enter a change, and items already right produce none."""
+    `prefix` never enter a change, and items already right produce none. `folds`: per tracker, how it
+    compares label names (its kind's `fold_label`; exact when not given)."""
     if not prefix:
         raise ValueError("the owned label prefix must not be empty: plansync would own every label")
     with paused_gc():
-        return _plan_changes(reconciliation, prefix)
+        return _plan_changes(reconciliation, prefix, folds or {})
 
 
-def _plan_changes(reconciliation: Reconciliation, prefix: str) -> ChangePlan:
+def _folded_diff(labels, desired: frozenset[str], prefix: str, fold: Callable[[str], str]):
+    """(owned labels now, to add, to remove, conflicting names) compared the tracker's way."""
+    folded_prefix = fold(prefix)
+    owned = {fold(label): label for label in labels or () if fold(label).startswith(folded_prefix)}
+    wanted = {fold(label): label for label in desired if fold(label).startswith(folded_prefix)}
+    add = frozenset(label for key, label in wanted.items() if key not in owned)
+    remove = frozenset(label for key, label in owned.items() if key not in wanted)
+    conflicts = tuple(label for key, label in owned.items() if key in wanted and label != wanted[key])
+    return frozenset(owned.values()), add, remove, conflicts
+
+
+def _plan_changes(reconciliation: Reconciliation, prefix: str,
+                  folds: Mapping[str, Callable[[str], str]]) -> ChangePlan:
     order = {m.key: n for n, m in enumerate(reconciliation.milestones)}
     last = len(order)
     health = {m.key: m.health.severity for m in reconciliation.milestones}
@@ -77,10 +95,20 @@ def _plan_changes(reconciliation: Reconciliation, prefix: str) -> ChangePlan:
     keyed: list[tuple[tuple, LabelChange, str | None]] = []
     in_scope = labelled = 0
     counts: dict[str, list[int]] = {}
+    conflicts: list[tuple[str, str, str]] = []
     for uid, desired in reconciliation.desired_labels.items():
         item = reconciliation.items[uid]
-        owned = [label for label in item.labels if label.startswith(prefix)] if item.labels else None
-        current = frozenset(owned) if owned else _NONE
+        fold = folds.get(item.tracker)
+        if fold is None:
+            owned = [label for label in item.labels if label.startswith(prefix)] if item.labels else None
+            current = frozenset(owned) if owned else _NONE
+            wanted = desired if all(label.startswith(prefix) for label in desired) else \
+                frozenset(label for label in desired if label.startswith(prefix))
+            add, remove = wanted - current, current - wanted
+        else:
+            current, add, remove, clashes = _folded_diff(item.labels, desired, prefix, fold)
+            owned = current
+            conflicts.extend((item.tracker, item.key, label) for label in clashes)
         tracker_counts = counts.setdefault(item.tracker, [0, 0])
         if not item.is_pull_request:
             in_scope += 1
@@ -88,20 +116,19 @@ def _plan_changes(reconciliation: Reconciliation, prefix: str) -> ChangePlan:
         if owned:
             labelled += 1
             tracker_counts[1] += 1
-        wanted = desired if all(label.startswith(prefix) for label in desired) else \
-            frozenset(label for label in desired if label.startswith(prefix))
-        if wanted == current:
+        if not add and not remove:
             continue
         keys = membership.get(uid)
         group = (max(keys, key=lambda k: health[k]) if len(keys) > 1 else keys[0]) if keys else None
-        change = LabelChange(tracker=item.tracker, item_id=item.id, key=item.key, add=wanted - current,
-                             remove=current - wanted, reasons=reconciliation.label_reasons.get(uid, ()))
+        change = LabelChange(tracker=item.tracker, item_id=item.id, key=item.key, add=add,
+                             remove=remove, reasons=reconciliation.label_reasons.get(uid, ()))
         keyed.append(((item.tracker, order.get(group, last) if group else last, natural_key(item.key), item.id),
                       change, group))
     keyed.sort(key=lambda entry: entry[0])
     plan = ChangePlan(changes=tuple(c for _, c, _ in keyed), items_in_scope=in_scope, items_labelled_now=labelled,
                       milestones={(c.tracker, c.item_id): g for _, c, g in keyed},
-                      by_tracker_counts={t: (n, m) for t, (n, m) in counts.items()})
+                      by_tracker_counts={t: (n, m) for t, (n, m) in counts.items()},
+                      case_conflicts=tuple(conflicts))
     if log.isEnabledFor(logging.DEBUG):
         log.debug("change plan: %s", plan.summary())
     return plan

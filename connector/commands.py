@@ -46,6 +46,9 @@ def validate(config: Path | None, plan: Path | None) -> Result:
     lines.append(f"plan    {declared.plan.name!r}: {len(declared.milestones)} milestone(s), {len(scopes)} scope(s), "
                  f"{len(declared.people)} people, {len(declared.risks)} risk(s)")
     for name, tracker in settings.trackers.items():
+        note = getattr(tracker, "url_note", lambda: None)()
+        if note:
+            lines.append(f"warning {name}: url {tracker.url}: {note}")
         if not os.environ.get(tracker.token_env, "").strip():
             lines.append(f"note    {name}: environment variable {tracker.token_env} is not set; "
                          "commands that reach the tracker will refuse to start")
@@ -154,6 +157,7 @@ def doctor(config, plan) -> Result:
     """Credentials, permissions and reachability of every tracker, and the store; exit 1 if any fails."""
     inputs = load_inputs(config, plan, need_plan=False)
     settings = inputs.settings
+    declared = _plan_if_present(plan, settings)
     failures = 0
     lines: list[str] = []
     try:
@@ -169,14 +173,37 @@ def doctor(config, plan) -> Result:
             adapter = registry.make_adapter(tracker, settings, mapping=inputs.mappings[name])
             try:
                 identity = adapter.check()
+                zone = f", timezone {identity.timezone}" if identity.timezone else ""
+                lines.append(f"ok    {name}: {tracker.url} as {identity.user} ({identity.deployment}{zone}) "
+                             f"{identity.detail}".rstrip())
+                failures += _check_scopes(adapter, name, declared, lines)
             finally:
                 adapter.close()
-            zone = f", timezone {identity.timezone}" if identity.timezone else ""
-            lines.append(f"ok    {name}: {tracker.url} as {identity.user} ({identity.deployment}{zone}) "
-                         f"{identity.detail}".rstrip())
         except ConfigError:
             raise
         except PlansyncError as exc:
             failures += 1
             lines.append(f"FAIL  {name}: {exc}")
     return Result(int(ExitCode.FAILED if failures else ExitCode.OK), lines)
+
+
+def _plan_if_present(plan, settings):
+    """doctor checks the plan's scopes when there is a plan to read (a broken one is validate's job)."""
+    from connector.plan_file import load_plan
+
+    try:
+        return load_plan(plan, settings)
+    except ConfigError:
+        return None
+
+
+def _check_scopes(adapter, name: str, declared, lines: list[str]) -> int:
+    """Per scope where the kind can check one alone (`check_scopes`); returns the number that failed."""
+    check = getattr(adapter, "check_scopes", None)
+    if declared is None or check is None:
+        return 0
+    failed = 0
+    for scope, problem in check(tuple(declared.scopes_for(name))):
+        failed += problem is not None
+        lines.append(f"FAIL  {name} {scope}: {problem}" if problem else f"ok    {name} {scope}")
+    return failed

@@ -11,6 +11,7 @@ import logging
 from connector import clock, progress
 from connector.errors import ConfigError, StoreError, TrackerError, UnsafePlan
 from connector.run import Run
+from connector.trackers import registry
 from connector.values import Outcome, PullSpec
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ def pull_tracker(run: Run, name: str, *, full: bool) -> None:
             result = adapter.pull(spec)
         saved = store.save_pull(run.run_id, result, observed_at=clock.now())
         for status in sorted(result.unmapped_statuses):
-            log.warning("%s: status %r is not in the mapping; mapped by its category", name, status)
+            log.warning("%s: status %r is not named in the mapping; it was mapped by the mapping's rule for "
+                        "its category or state", name, status)
         for note in result.notes:
             log.warning("%s: %s", name, note)
         outcome.census, outcome.items_pulled, outcome.current = census, len(result.all_items()), True
@@ -99,8 +101,12 @@ def plan_changes(run: Run):
 
     if run.change_plan is None:
         holding = held(run)
-        run.change_plan, dropped = hold_changes(diff(reconcile(run), run.settings.labels.prefix), run.reconciliation,
-                                                holding, run.stale)
+        folds = {name: registry.kind(t.kind).fold_label for name, t in run.settings.trackers.items()}
+        run.change_plan, dropped = hold_changes(diff(reconcile(run), run.settings.labels.prefix, folds),
+                                                run.reconciliation, holding, run.stale)
+        for tracker, key, label in run.change_plan.case_conflicts[:20]:
+            log.warning("%s %s: carries %r, which the tracker treats as plansync's own label in another case; "
+                        "rename or delete that label in the tracker", tracker, key, label)
         for hold in holding.values():
             log.warning("milestone %s: labels held: %s", hold.milestone, hold.reason)
         if dropped:

@@ -6,9 +6,8 @@ instead of failing on a lock upgrade; PostgreSQL gets pre-ping so a restarted se
 
 from __future__ import annotations
 
-import os
-
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

@@ -54,7 +54,7 @@ def test_next_link_to_the_same_url_fails_at_once(rsps, adapter):
     issues = clone_issues(modern_issue(), REPO, 100)
     url = f"{LIST}?{FULL}&page=2"
     register(rsps, "GET", LIST, body=issues, headers={"Link": f'<{url}>; rel="next"'},
-             match=(matchers.query_param_matcher(dict((p.split("=") for p in FULL.split("&")))),))
+             match=(matchers.query_param_matcher(dict(p.split("=") for p in FULL.split("&"))),))
     register(rsps, "GET", LIST, body=issues, headers={"Link": f'<{url}>; rel="next"'},
              match=(matchers.query_param_matcher(dict((p.split("=") for p in FULL.split("&")), page="2")),))
 

@@ -112,7 +112,10 @@ class GithubAdapter:
 
     # --- doctor ------------------------------------------------------------------------------------
     def check(self) -> Identity:
-        reply = self.http.request("GET", "/user", what="GET /user")
+        reply = self.http.request("GET", "/user", what="GET /user", accept=frozenset({404}))
+        if reply.status == 404:  # a web URL (https://github.com, https://ghe.host) answers 404 for /user
+            raise FatalAPIError(self.name, f"GET {self.tracker.url}/user answered 404: the url is not a GitHub API "
+                                           "root (expected https://api.github.com or https://HOST/api/v3)")
         host = urlparse(self.tracker.url).hostname or ""
         deployment = "github.com" if host == "api.github.com" else "enterprise"
         rate = (f"; rate limit {self.stats.rate_remaining}/{self.stats.rate_limit}"
@@ -120,6 +123,23 @@ class GithubAdapter:
         return Identity(tracker=self.name, user=str((reply.data or {}).get("login") or "?"),
                         deployment=deployment, timezone=None,
                         detail=f"API version {self.tracker.api_version}{rate}")
+
+    def check_scopes(self, scopes) -> list[tuple[str, str | None]]:
+        """Each repository the plan names: (repo, None) when the token sees it, else (repo, the problem).
+        One bad repository does not fail the others."""
+        out: list[tuple[str, str | None]] = []
+        for repo in repos_for_scopes(scopes, self.name):
+            reply = self.http.request("GET", f"/repos/{repo}", what=f"GET /repos/{repo}",
+                                      accept=frozenset({403, 404}))
+            if reply.status == 404:
+                out.append((repo, "not found, or not visible to this token (404)"))
+            elif reply.status == 403:
+                out.append((repo, "this token may not read it (403)"))
+            elif not ((reply.data or {}).get("permissions") or {}).get("push", True):
+                out.append((repo, "readable, but this token cannot write labels (no push permission)"))
+            else:
+                out.append((repo, None))
+        return out
 
     # --- pull --------------------------------------------------------------------------------------
     def pull(self, request: PullSpec) -> PullResult:
