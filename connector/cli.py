@@ -153,12 +153,12 @@ def main(argv: list[str] | None = None) -> None:
     except PlansyncError as exc:
         print(f"plansync: error: {one_line(redact(str(exc)))}", file=sys.stderr)
         sys.exit(int(exc.exit_code))
-    except Terminated:
-        print("plansync: terminated", file=sys.stderr)
-        sys.exit(128 + signal.SIGTERM)
     except KeyboardInterrupt:
-        print("plansync: interrupted", file=sys.stderr)
-        sys.exit(130)
+        _interrupted()
+    except SystemExit as exc:
+        if exc.code == 130:  # typer turns a KeyboardInterrupt (ours from SIGTERM too) into Exit(130)
+            _interrupted()
+        raise
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
@@ -169,7 +169,20 @@ class Terminated(KeyboardInterrupt):
     releases its leases at once instead of leaving them held until they expire."""
 
 
+_terminated = False
+
+
+def _interrupted() -> None:
+    if _terminated:
+        print("plansync: terminated", file=sys.stderr)
+        sys.exit(128 + signal.SIGTERM)
+    print("plansync: interrupted", file=sys.stderr)
+    sys.exit(130)
+
+
 def _terminate(signum, frame) -> None:
+    global _terminated
+    _terminated = True
     raise Terminated()
 
 
