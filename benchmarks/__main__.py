@@ -37,9 +37,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--latency", type=_ints, default=None, help="round-trip latencies in ms, e.g. 0,50")
     ap.add_argument("--flavour", choices=("cloud", "server"), default="cloud", help="Jira flavour")
     ap.add_argument("--slow-subset-from", type=int, default=50_000,
-                    help="at this size and any latency > 0 run only: " + ", ".join(SLOW_ONLY))
+                    help="at this size and any latency > 0 run only: " + ", ".join(SLOW_ONLY).replace("%", "%%"))
     ap.add_argument("--cases", type=lambda text: [c.strip() for c in text.split(";") if c.strip()], default=None,
-                    help="only these cases (separated by ';') of: " + "; ".join(CASES))
+                    help="only these cases (separated by ';') of: " + "; ".join(CASES).replace("%", "%%"))
     ap.add_argument("--reconcile-items", type=int, default=100_000, help="0 skips the reconcile-only row")
     ap.add_argument("--work-dir", type=Path, default=None, help="where stores and logs go (default: a temp dir)")
     ap.add_argument("--out", type=Path, default=RESULTS / "latest.json")

@@ -70,7 +70,7 @@ def start(size: int, latency_ms: int, flavour: str, root: Path) -> Setup:
     sandbox.start()
     config = demo.write_config(folder, sandbox, flavour=flavour)
     plan = demo.write_plan(folder, sandbox.org)
-    env = {**demo.sandbox_tokens(), "PLANSYNC_NOW": sandbox.clock.now().isoformat()}
+    env = demo.sandbox_env(sandbox.clock.now())
     setup = Setup(size, latency_ms, flavour, folder, sandbox, config, plan, env)
     _, _, declared = load_inputs(config, plan)
     for scope in declared.all_scopes():

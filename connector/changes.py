@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from connector.errors import UnsafePlan
@@ -51,6 +51,9 @@ class ChangePlan:
     prefix_change: PrefixChange | None = None
     left_alone: dict[Uid, str] = field(default_factory=dict, compare=False)  # held back, and why
     prefix: str = ""
+    # (tracker, item key, label): an existing label equal to an owned one only in the tracker's own
+    # comparison (GitHub: `Plan:Off-Track` for `plan:off-track`), which the tracker attaches instead
+    case_conflicts: tuple[tuple[str, str, str], ...] = field(default=(), compare=False)
 
     @property
     def empty(self) -> bool:
@@ -103,24 +106,39 @@ def placement_of(uid: Uid, reconciliation: Reconciliation) -> tuple[str, ...]:
 
 def plan_changes(reconciliation: Reconciliation, prefix: str, records: Mapping[Uid, LabelRecord] | None = None,
                  recorded_trackers: frozenset[str] | None = None, *, migrate_prefix: bool = False,
-                 hold: Mapping[str, str] | None = None) -> ChangePlan:
+                 hold: Mapping[str, str] | None = None,
+                 folds: Mapping[str, Callable[[str], str]] | None = None) -> ChangePlan:
     """Diff each in-scope item's desired owned labels against its current labels, and give each change
     its cause from `records` (what this store last confirmed on the item). Labels outside `prefix`
     never enter a change (but labels this store wrote under an earlier prefix leave with
     `migrate_prefix`), and items already right produce none. `hold`: trackers whose changes are held
     back this run (their data is not current), with why. `recorded_trackers` (default: the trackers of
-    `records`) are past their first apply; every other tracker is on it (a fresh store: all of them)."""
+    `records`) are past their first apply; every other tracker is on it (a fresh store: all of them).
+    `folds`: per tracker, how it compares label names (its kind's `fold_label`; exact when not given)."""
     if not prefix:
         raise ValueError("the owned label prefix must not be empty: plansync would own every label")
     records = records or {}
     if recorded_trackers is None:
         recorded_trackers = frozenset(t for t, _ in records)
     with paused_gc():
-        return _plan_changes(reconciliation, prefix, records, recorded_trackers, migrate_prefix, hold or {})
+        return _plan_changes(reconciliation, prefix, records, recorded_trackers, migrate_prefix, hold or {},
+                             folds or {})
+
+
+def _folded_diff(labels, desired: frozenset[str], prefix: str, fold: Callable[[str], str]):
+    """(owned labels now, wanted, to add, to remove, conflicting names) compared the tracker's way."""
+    folded_prefix = fold(prefix)
+    owned = {fold(label): label for label in labels or () if fold(label).startswith(folded_prefix)}
+    wanted = {fold(label): label for label in desired if fold(label).startswith(folded_prefix)}
+    add = frozenset(label for key, label in wanted.items() if key not in owned)
+    remove = frozenset(label for key, label in owned.items() if key not in wanted)
+    conflicts = tuple(label for key, label in owned.items() if key in wanted and label != wanted[key])
+    return frozenset(owned.values()), frozenset(wanted.values()), add, remove, conflicts
 
 
 def _plan_changes(reconciliation: Reconciliation, prefix: str, records: Mapping[Uid, LabelRecord],
-                  recorded: frozenset[str], migrate: bool, hold: Mapping[str, str]) -> ChangePlan:
+                  recorded: frozenset[str], migrate: bool, hold: Mapping[str, str],
+                  folds: Mapping[str, Callable[[str], str]]) -> ChangePlan:
     order = {m.key: n for n, m in enumerate(reconciliation.milestones)}
     last = len(order)
     health = {m.key: m.health.severity for m in reconciliation.milestones}
@@ -135,10 +153,20 @@ def _plan_changes(reconciliation: Reconciliation, prefix: str, records: Mapping[
     old_prefixes: set[str] = set()
     old_items = 0
     left_alone: dict[Uid, str] = {}
+    conflicts: list[tuple[str, str, str]] = []
     for uid, desired in reconciliation.desired_labels.items():
         item = reconciliation.items[uid]
-        owned = [label for label in item.labels if label.startswith(prefix)] if item.labels else None
-        current = frozenset(owned) if owned else _NONE
+        fold = folds.get(item.tracker)
+        if fold is None:
+            owned = [label for label in item.labels if label.startswith(prefix)] if item.labels else None
+            current = frozenset(owned) if owned else _NONE
+            wanted = desired if all(label.startswith(prefix) for label in desired) else \
+                frozenset(label for label in desired if label.startswith(prefix))
+            add, remove = wanted - current, current - wanted
+        else:
+            current, wanted, add, remove, clashes = _folded_diff(item.labels, desired, prefix, fold)
+            owned = current
+            conflicts.extend((item.tracker, item.key, label) for label in clashes)
         placement = placement_of(uid, reconciliation)
         if not item.is_pull_request:
             covered += 1
@@ -158,12 +186,10 @@ def _plan_changes(reconciliation: Reconciliation, prefix: str, records: Mapping[
                 old_items += 1
                 old_prefixes.add(record.prefix if record.prefix != prefix else "an earlier prefix")
                 old_labels.update(stale)
-        wanted = desired if all(label.startswith(prefix) for label in desired) else \
-            frozenset(label for label in desired if label.startswith(prefix))
         remove_old = stale if migrate else _NONE
         now_record = LabelRecord(item.tracker, item.id, wanted, placement, item.status.is_open, prefix,
                                  _NONE if migrate else stale)
-        if wanted == current and not remove_old:
+        if not add and not remove and not remove_old:
             if record != now_record and not item.is_pull_request:
                 baseline.append(now_record)  # already right: the record follows (adoption, a new placement)
             continue
@@ -178,10 +204,10 @@ def _plan_changes(reconciliation: Reconciliation, prefix: str, records: Mapping[
             baseline.append(record)
         keys = membership.get(uid)
         group = (max(keys, key=lambda k: health[k]) if len(keys) > 1 else keys[0]) if keys else None
-        change = LabelChange(tracker=item.tracker, item_id=item.id, key=item.key, add=wanted - current,
-                             remove=(current - wanted) | remove_old, reasons=reconciliation.label_reasons.get(uid, ()),
+        change = LabelChange(tracker=item.tracker, item_id=item.id, key=item.key, add=add,
+                             remove=remove | remove_old, reasons=reconciliation.label_reasons.get(uid, ()),
                              cause="drift" if item.is_pull_request else  # nobody plans a pull request
-                             cause_of(record, current, wanted, placement, item.status.is_open, prefix))
+                             cause_of(record, current, wanted, placement, item.status.is_open, prefix, fold))
         after[uid] = now_record
         keyed.append(((item.tracker, order.get(group, last) if group else last, natural_key(item.key), item.id),
                       change, group))
@@ -190,26 +216,31 @@ def _plan_changes(reconciliation: Reconciliation, prefix: str, records: Mapping[
     plan = ChangePlan(changes=tuple(c for _, c, _ in keyed), items_in_scope=covered, items_labelled_now=labelled,
                       milestones={(c.tracker, c.item_id): g for _, c, g in keyed}, covered=covered,
                       first_trackers=frozenset(first), adopted=dict(adopted), records=after,
-                      baseline=tuple(baseline), prefix_change=prefix_change, left_alone=left_alone, prefix=prefix)
+                      baseline=tuple(baseline), prefix_change=prefix_change, left_alone=left_alone, prefix=prefix,
+                      case_conflicts=tuple(conflicts))
     if log.isEnabledFor(logging.DEBUG):
         log.debug("change plan: %s", plan.summary())
     return plan
 
 
 def cause_of(record: LabelRecord | None, current: frozenset[str], wanted: frozenset[str],
-             placement: tuple[str, ...], is_open: bool, prefix: str) -> str:
-    """Why an item's owned labels change, against what this store last confirmed on it (README has the table)."""
+             placement: tuple[str, ...], is_open: bool, prefix: str, fold: Callable[[str], str] | None = None) -> str:
+    """Why an item's owned labels change, against what this store last confirmed on it (README has the
+    table); label names are compared the tracker's way (`fold`)."""
+    def norm(labels) -> frozenset[str]:
+        return frozenset(map(fold, labels)) if fold else frozenset(labels)
+
     if record is None:
         # never confirmed by this store: owned labels on it came from elsewhere; none means it is new here
         return "drift" if current else "scope"
-    if record.prefix != prefix or record.labels != current:
+    if record.prefix != prefix or norm(record.labels) != norm(current):
         return "drift"
     if record.placement != placement:
         return "scope"
     if record.is_open != is_open:
         return "status"
-    flag = f"{prefix}overdue"
-    if (current - {flag}) != (wanted - {flag}):
+    flag = norm({f"{prefix}overdue"})
+    if (norm(current) - flag) != (norm(wanted) - flag):
         return "health"
     return "overdue"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -51,7 +52,7 @@ def _commands():
 def _done(result) -> None:
     """Print what a command has to say, and exit with its documented code."""
     for line in result.lines:
-        typer.echo(line)
+        typer.echo("\n".join(one_line(part) for part in line.split("\n")))
     raise typer.Exit(result.code)
 
 
@@ -137,7 +138,9 @@ def one_line(text: str) -> str:
     control characters and line or paragraph separators would split it or drive the terminal."""
     if text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    # bidi controls (U+202E ...) are not printable either: shown escaped, they cannot reorder the line
+    return "".join(ch if ch.isprintable() or ch == "\t" else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -145,11 +148,46 @@ def main(argv: list[str] | None = None) -> None:
 
     Usage errors are reported by typer itself (exit 2); our own errors carry their exit code.
     """
+    previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
     try:
         app(args=argv, prog_name="plansync")
     except PlansyncError as exc:
         print(f"plansync: error: {one_line(redact(str(exc)))}", file=sys.stderr)
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:
-        print("plansync: interrupted", file=sys.stderr)
-        sys.exit(130)
+        _interrupted()
+    except SystemExit as exc:
+        if exc.code == 130:  # typer turns a KeyboardInterrupt (ours from SIGTERM too) into Exit(130)
+            _interrupted()
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler stopping the job): handled like Ctrl-C, so the run finishes its row and
+    releases its leases at once instead of leaving them held until they expire."""
+
+
+_terminated = False
+
+
+def _interrupted() -> None:
+    if _terminated:
+        print("plansync: terminated", file=sys.stderr)
+        sys.exit(128 + signal.SIGTERM)
+    print("plansync: interrupted", file=sys.stderr)
+    sys.exit(130)
+
+
+def _terminate(signum, frame) -> None:
+    global _terminated
+    _terminated = True
+    raise Terminated()
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()

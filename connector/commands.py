@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connector import pipeline
+from connector import clock, pipeline
 from connector.errors import ConfigError, ExitCode, PlansyncError
 from connector.run import (
     Run,
@@ -36,6 +36,7 @@ def _result(run: Run) -> Result:
 
 
 def validate(config: Path | None, plan: Path | None) -> Result:
+    pinned = clock.pinned()  # a bad PLANSYNC_NOW is exit 2 here, not a traceback later
     inputs = load_inputs(config, plan)
     settings, declared = inputs.settings, inputs.plan
     scopes = declared.all_scopes()
@@ -45,9 +46,15 @@ def validate(config: Path | None, plan: Path | None) -> Result:
     lines.append(f"plan    {declared.plan.name!r}: {len(declared.milestones)} milestone(s), {len(scopes)} scope(s), "
                  f"{len(declared.people)} people, {len(declared.risks)} risk(s)")
     for name, tracker in settings.trackers.items():
+        note = getattr(tracker, "url_note", lambda: None)()
+        if note:
+            lines.append(f"warning {name}: url {tracker.url}: {note}")
         if not os.environ.get(tracker.token_env, "").strip():
             lines.append(f"note    {name}: environment variable {tracker.token_env} is not set; "
                          "commands that reach the tracker will refuse to start")
+    if pinned is not None:
+        lines.append(f"note    PLANSYNC_NOW pins the clock to {pinned.isoformat()}; apply and run refuse to write "
+                     "unless PLANSYNC_ALLOW_PINNED_NOW=1")
     lines.append("OK")
     return Result(int(ExitCode.OK), lines)
 
@@ -78,6 +85,8 @@ def plan(config, plan, *, as_json=False, detailed_exitcode=False, sync_first=Tru
             run.output.append(render_json(change_plan, **limits))
             return
         run.output.append(render_text(change_plan, run.reconciliation, **limits))
+        for hold in (run.holds or {}).values():
+            run.output.append(f"held: milestone {hold.milestone}: {hold.reason}; its labels are left as they are")
         publish = pipeline.publish_description(run.settings, run.plan)
         if publish:
             run.output.append(publish)
@@ -96,6 +105,7 @@ def plan(config, plan, *, as_json=False, detailed_exitcode=False, sync_first=Tru
 
 def apply(config, plan, *, trackers=None, force=False, sync_first=True, migrate_prefix=False,
           metrics_file=None) -> Result:
+    clock.check_writes_allowed()
     inputs = load_inputs(config, plan)
     names = select_trackers(inputs.settings, trackers)
     check_tokens(inputs.settings, names)
@@ -123,11 +133,15 @@ def report(config, plan, *, week=None, as_of=None, formats="", out=None) -> Resu
     def body(run: Run) -> None:
         pipeline.write_reports(run, week=week, as_of=as_of, formats=formats, out=out)
 
-    return _result(execute("report", inputs, [], lambda store: [], body, record=False))
+    run = execute("report", inputs, [], lambda store: [], body, record=False)
+    if run.summary.report_error:
+        return Result(int(ExitCode.FAILED), run.output + run.summary.problems(), run)
+    return _result(run)
 
 
 def run(config, plan, *, force=False, full=False, metrics_file=None) -> Result:
     """sync + apply + report under the leases: the one command cron calls."""
+    clock.check_writes_allowed()
     inputs = load_inputs(config, plan)
     names = select_trackers(inputs.settings, None)
     check_tokens(inputs.settings, names)
@@ -146,6 +160,7 @@ def doctor(config, plan) -> Result:
     """Credentials, permissions and reachability of every tracker, and the store; exit 1 if any fails."""
     inputs = load_inputs(config, plan, need_plan=False)
     settings = inputs.settings
+    declared = _plan_if_present(plan, settings)
     failures = 0
     lines: list[str] = []
     try:
@@ -161,14 +176,37 @@ def doctor(config, plan) -> Result:
             adapter = registry.make_adapter(tracker, settings, mapping=inputs.mappings[name])
             try:
                 identity = adapter.check()
+                zone = f", timezone {identity.timezone}" if identity.timezone else ""
+                lines.append(f"ok    {name}: {tracker.url} as {identity.user} ({identity.deployment}{zone}) "
+                             f"{identity.detail}".rstrip())
+                failures += _check_scopes(adapter, name, declared, lines)
             finally:
                 adapter.close()
-            zone = f", timezone {identity.timezone}" if identity.timezone else ""
-            lines.append(f"ok    {name}: {tracker.url} as {identity.user} ({identity.deployment}{zone}) "
-                         f"{identity.detail}".rstrip())
         except ConfigError:
             raise
         except PlansyncError as exc:
             failures += 1
             lines.append(f"FAIL  {name}: {exc}")
     return Result(int(ExitCode.FAILED if failures else ExitCode.OK), lines)
+
+
+def _plan_if_present(plan, settings):
+    """doctor checks the plan's scopes when there is a plan to read (a broken one is validate's job)."""
+    from connector.plan_file import load_plan
+
+    try:
+        return load_plan(plan, settings)
+    except ConfigError:
+        return None
+
+
+def _check_scopes(adapter, name: str, declared, lines: list[str]) -> int:
+    """Per scope where the kind can check one alone (`check_scopes`); returns the number that failed."""
+    check = getattr(adapter, "check_scopes", None)
+    if declared is None or check is None:
+        return 0
+    failed = 0
+    for scope, problem in check(tuple(declared.scopes_for(name))):
+        failed += problem is not None
+        lines.append(f"FAIL  {name} {scope}: {problem}" if problem else f"ok    {name} {scope}")
+    return failed

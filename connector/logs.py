@@ -73,6 +73,8 @@ def setup_logging(fmt: str = "text", level: str = "info") -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
+    # library warnings (matplotlib's among them) go through this handler too, so JSON logs stay JSON
+    logging.captureWarnings(True)
     # vendor libraries are chatty at debug; keep them at warning unless asked for debug explicitly
     from connector.trackers import registry
 

@@ -11,6 +11,7 @@ import logging
 from connector import clock, progress
 from connector.errors import ConfigError, StoreError, TrackerError, UnsafePlan
 from connector.run import Run
+from connector.trackers import registry
 from connector.values import Outcome, PullSpec
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ def pull_tracker(run: Run, name: str, *, full: bool) -> None:
     store, settings = run.store, run.settings
     outcome = run.summary.tracker(name)
     scopes = tuple(run.plan.scopes_for(name))
+    outcome.pulled = True
     adapter = None
     try:
         adapter = run.adapter(name)
@@ -42,7 +44,8 @@ def pull_tracker(run: Run, name: str, *, full: bool) -> None:
             result = adapter.pull(spec)
         saved = store.save_pull(run.run_id, result, observed_at=clock.now())
         for status in sorted(result.unmapped_statuses):
-            log.warning("%s: status %r is not in the mapping; mapped by its category", name, status)
+            log.warning("%s: status %r is not named in the mapping; it was mapped by the mapping's rule for "
+                        "its category or state", name, status)
         for note in result.notes:
             log.warning("%s: %s", name, note)
         outcome.census, outcome.items_pulled, outcome.current = census, len(result.all_items()), True
@@ -77,15 +80,42 @@ def reconcile(run: Run):
     return run.reconciliation
 
 
+def held(run: Run):
+    """Milestones fed by a tracker (or a remote scope) whose data is not current this run: milestone key
+    -> connector.holds.Hold; computed once per run, after the pulls."""
+    from connector.holds import holds, stale_trackers
+
+    if run.holds is None:
+        pulled = {n: (t.current, t.error) for n, t in run.summary.trackers.items() if t.pulled}
+        run.stale = stale_trackers(run.plan, pulled, run.store.last_sync_ok)
+        run.holds = holds(run.plan, run.stale, lambda t: set(run.store.get_cursors(t)), run.settings.labels.prefix,
+                          reconcile(run))
+    return run.holds
+
+
 def plan_changes(run: Run, *, migrate_prefix: bool = False):
-    """The label diff with a cause per change, from what the store last confirmed on each item; the
-    changes of a tracker whose pull failed this run are held back."""
+    """The label diff with a cause per change, from what the store last confirmed on each item, without
+    changes to items of held milestones or of trackers not current (their labels keep their last
+    confirmed state: source isolation)."""
     from connector.changes import plan_changes as diff
+    from connector.holds import hold_changes
 
     if run.change_plan is None:
-        hold = {n: "this run's pull of the tracker failed" for n in run.summary.failed_trackers}
-        run.change_plan = diff(reconcile(run), run.settings.labels.prefix, run.store.label_records(),
-                               run.store.recorded_trackers(), migrate_prefix=migrate_prefix, hold=hold)
+        holding = held(run)
+        folds = {name: registry.kind(t.kind).fold_label for name, t in run.settings.trackers.items()}
+        planned = diff(reconcile(run), run.settings.labels.prefix, run.store.label_records(),
+                       run.store.recorded_trackers(), migrate_prefix=migrate_prefix, folds=folds)
+        run.change_plan, dropped = hold_changes(planned, run.reconciliation, holding, run.stale)
+        for tracker, key, label in run.change_plan.case_conflicts[:20]:
+            log.warning("%s %s: carries %r, which the tracker treats as plansync's own label in another case; "
+                        "rename or delete that label in the tracker", tracker, key, label)
+        for hold in holding.values():
+            log.warning("milestone %s: labels held: %s", hold.milestone, hold.reason)
+        if dropped:
+            log.warning("held %d label change(s) of items fed by a tracker that is not current", dropped)
+        # a tracker not pulled by this run whose last pull failed: the run says so and exits 1
+        run.summary.stale.update({n: why for n, why in run.stale.items()
+                                 if not getattr(run.summary.trackers.get(n), "pulled", False)})
     return run.change_plan
 
 
@@ -119,9 +149,18 @@ def write_reports(run: Run, *, week=None, as_of=None, formats: str = "", out=Non
 
     chosen = report_formats(formats, run.settings.report.formats)
     when = parse_instant(as_of) if as_of else None
-    current = run.reconciliation if week is None and when is None else None
-    report = build_report(run.store, run.plan, run.settings, week=week, as_of=when, reconciliation=current)
-    paths = write_report(report, out or run.settings.report.out_dir, chosen)
+    # the current week's report holds what this run held (a standalone `report` asks the store)
+    holding = held(run) if week is None and when is None else None
+    current = run.reconciliation if holding is not None else None
+    report = build_report(run.store, run.plan, run.settings, week=week, as_of=when, reconciliation=current,
+                          holds=holding)
+    folder = out or run.settings.report.out_dir
+    try:
+        paths = write_report(report, folder, chosen)
+    except OSError as exc:  # unwritable or full: the run still finishes (row, summary line, metrics)
+        run.summary.report_error = f"{exc.filename or folder}: {exc.strerror or exc}"
+        log.error("writing the report failed: %s", run.summary.report_error)
+        return {}
     for fmt, path in paths.items():
         run.output.append(f"report ({fmt}): {path}")
     if publish and run.settings.report.publish is not None:

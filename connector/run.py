@@ -41,6 +41,7 @@ class TrackerOutcome:
     writes_ok: int = 0
     writes_failed: int = 0
     current: bool = False  # its data in the store is this run's (the pull worked)
+    pulled: bool = False  # this run tried to pull it
 
 
 @dataclass
@@ -53,6 +54,8 @@ class RunSummary:
     error: str | None = None
     changes: int = 0
     publish_error: str | None = None
+    stale: dict[str, str] = field(default_factory=dict)  # trackers not pulled this run whose data is not current
+    report_error: str | None = None
 
     def tracker(self, name: str) -> TrackerOutcome:
         return self.trackers.setdefault(name, TrackerOutcome(name))
@@ -63,7 +66,8 @@ class RunSummary:
 
     def settle(self) -> Outcome:
         """The outcome once the work is done: a success with a failed tracker or publish is partial."""
-        if self.outcome is Outcome.SUCCESS and (self.failed_trackers or self.publish_error):
+        if self.outcome is Outcome.SUCCESS and (self.failed_trackers or self.publish_error or self.stale
+                                                or self.report_error):
             self.outcome = Outcome.PARTIAL
         return self.outcome
 
@@ -72,13 +76,17 @@ class RunSummary:
         requests = sum(t.stats.get("requests", 0) for t in self.trackers.values())
         writes = sum(t.writes_ok for t in self.trackers.values())
         duration = time.monotonic() - self.started
-        failed = ",".join(self.failed_trackers) or "-"
+        failed = ",".join(dict.fromkeys([*self.failed_trackers, *self.stale])) or "-"
         return (f"plansync {self.command}: outcome={self.outcome} items_pulled={pulled} requests={requests} "
                 f"writes={writes} failed_trackers={failed} duration={duration:.1f}s")
 
     def problems(self) -> list[str]:
         """One line per failed tracker (and a failed publish), for the end of the output."""
         lines = [f"plansync: tracker {n!r} failed: {self.trackers[n].error}" for n in self.failed_trackers]
+        lines += [f"plansync: tracker {n!r} is not current: {why}; labels of its milestones were held"
+                  for n, why in self.stale.items() if n not in self.failed_trackers]
+        if self.report_error:
+            lines.append(f"plansync: writing the report failed: {self.report_error}")
         if self.publish_error:
             lines.append(f"plansync: publishing the report failed: {self.publish_error}")
         return lines
@@ -94,6 +102,7 @@ class Inputs(NamedTuple):
 
 def load_inputs(config: Path | None, plan: Path | None, *, need_plan: bool = True) -> Inputs:
     """Config, every tracker's mapping and (optionally) the plan; ConfigError on the first problem."""
+    clock.pinned()  # a bad PLANSYNC_NOW is exit 2 before anything starts
     settings = load_settings(config)
     mappings = {}
     for name, tracker in settings.trackers.items():
@@ -119,6 +128,8 @@ class Run:
     leases: list[Any] = field(default_factory=list)
     reconciliation: Any = None  # connector.reconcile.Reconciliation, once reconciled
     change_plan: Any = None  # connector.changes.ChangePlan, once planned
+    holds: Any = None  # milestone key -> connector.holds.Hold, once computed (pipeline.held)
+    stale: dict[str, str] = field(default_factory=dict)  # trackers whose data is not current: name -> why
     output: list[str] = field(default_factory=list)  # lines for the CLI to print
     adapters: dict[str, Any] = field(default_factory=dict)
     adapters_built: int = 0
@@ -217,6 +228,21 @@ def _held(run: Run, names: list[str]) -> Iterator[None]:
             run.leases.clear()
 
 
+def check_binding(store, inputs: Inputs, *, claim: bool) -> None:
+    """A store serves one plan (`store.namespace`, default the plan's name): a second plan on it is exit 2
+    before anything is pulled or written. `claim` binds a store that serves none yet."""
+    if inputs.plan is None:
+        return
+    namespace = inputs.settings.store.namespace or inputs.plan.plan.name
+    bound = store.bind(namespace) if claim else store.binding()
+    if bound is not None and bound != namespace:
+        key = "store.namespace" if inputs.settings.store.namespace else "store.url"
+        raise ConfigError(f"this store serves the plan {bound!r}, not {namespace!r}: two plans cannot share a "
+                          "store (each would take the other's items for out of scope). Give this plan its own "
+                          f"store.url; if it is the same plan renamed, set store.namespace = {bound!r}",
+                          file=str(inputs.settings.path), key=key)
+
+
 def execute(command: str, inputs: Inputs, names: list[str], leases: Callable[[Any], list[str]],
             body: Callable[[Run], None], *, record: bool = True, announce: bool = True,
             metrics_file: Path | None = None) -> Run:
@@ -224,6 +250,11 @@ def execute(command: str, inputs: Inputs, names: list[str], leases: Callable[[An
     finish: the outcome settled, the row closed, the summary line and the metrics written. A user error
     raised inside the body is re-raised after the finish, so it still gets its own exit code."""
     store = open_store(inputs.settings)
+    try:
+        check_binding(store, inputs, claim=record)
+    except BaseException:
+        store.close()
+        raise
     run = Run(command, inputs, store, names, RunSummary(command, started_at=clock.now()))
     pending: BaseException | None = None
     try:

@@ -21,7 +21,7 @@ from pydantic import (
     create_model,
     field_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from connector.errors import ConfigError
 from connector.logs import register_secret
@@ -33,15 +33,29 @@ DEFAULT_CONFIG = "config.toml"
 _STRICT = ConfigDict(extra="forbid")
 
 
+SUPPORTED_STORE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+
+
 class StoreSettings(BaseModel):
     model_config = _STRICT
     url: str = "sqlite:///plansync.db"
+    namespace: str | None = None  # the plan this store serves; default: the plan's name
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("expected the name of the plan this store serves, e.g. the plan's `name`")
+        return value
 
     @field_validator("url")
     @classmethod
     def _known_engine(cls, value: str) -> str:
-        if not value.startswith(("sqlite://", "postgresql")):
-            raise ValueError("expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+        scheme = value.partition("://")[0]
+        if scheme not in SUPPORTED_STORE_SCHEMES or "://" not in value:
+            raise ValueError(f"unsupported store URL {scheme or value!r}: expected sqlite:///PATH or "
+                             "postgresql+psycopg://USER@HOST/DB (postgresql:// means the same; psycopg 3 is "
+                             "the only PostgreSQL driver installed)")
         return value
 
 
@@ -212,7 +226,14 @@ def load_settings(path: str | Path | None = None) -> Settings:
     try:
         settings = settings_model()(**data)
     except ValidationError as exc:
-        raise config_error_from(exc, path, locator, union_at=2) from None
+        error = config_error_from(exc, path, locator, union_at=2)
+        variable = _env_variable(error.key)
+        if variable:  # the value came from the environment, not from a line of the file
+            raise ConfigError(error.detail, key=f"environment variable {variable} ({error.key})") from None
+        raise error from None
+    except SettingsError as exc:  # an override pydantic-settings could not parse (lists and tables are JSON)
+        raise ConfigError(f"{_unparsable(exc)}: expected JSON for a list or table value, e.g. '[\"md\", \"html\"]'"
+                          ) from None
     except (TypeError, ValueError) as exc:  # e.g. a non-table where a table belongs
         raise ConfigError(str(exc), file=str(path)) from None
     settings._path = path
@@ -227,8 +248,49 @@ def load_settings(path: str | Path | None = None) -> Settings:
             tracker.mapping = base / tracker.mapping
         if not tracker.verify_tls:
             log.warning("TLS verification is disabled for tracker %r (verify_tls = false)", name)
+    _check_prefix(settings, locator)
     _resolve_relative(settings, base)
     return settings
+
+
+def _check_prefix(settings: Settings, locator) -> None:
+    """Every owned label (prefix + the longest name plansync gives) must be one each configured tracker
+    kind accepts: else every write to that tracker fails on every run while the others get theirs."""
+    from connector.trackers import registry
+
+    prefix = settings.labels.prefix
+    for kind_name in dict.fromkeys(t.kind for t in settings.trackers.values()):
+        for suffix in ("off-track", "unplanned"):
+            problem = registry.kind(kind_name).label_problem(prefix + suffix)
+            if not problem:
+                continue
+            message = f"{problem}: {prefix + suffix!r} would be refused by the {kind_name!r} trackers"
+            variable = _env_variable("labels.prefix")
+            if variable:
+                raise ConfigError(message, key=f"environment variable {variable} (labels.prefix)")
+            raise ConfigError(message, file=str(settings.path), key="labels.prefix",
+                              line=locator.line_of(("labels", "prefix")))
+
+
+def _env_variable(key: str | None) -> str | None:
+    """The `PLANSYNC_...` variable that set `key` (or a table above it), if one is set."""
+    parts = (key or "").replace("[", ".").replace("]", "").split(".")
+    for end in range(len(parts), 0, -1):
+        name = "PLANSYNC_" + "__".join(p.upper() for p in parts[:end])
+        if os.environ.get(name, "").strip():
+            return name
+    return None
+
+
+def _unparsable(exc: Exception) -> str:
+    """`error parsing value for field "formats" from source "EnvSettingsSource"` -> the variable's name."""
+    import re
+
+    found = re.search(r'field "([^"]+)"', str(exc))
+    field = found.group(1) if found else ""
+    names = [n for n in os.environ if n.startswith("PLANSYNC_") and n.removeprefix("PLANSYNC_").lower()
+             .startswith(field.lower())] if field else []
+    return f"environment variable {names[0] if names else 'PLANSYNC_' + field.upper()}: cannot parse its value"
 
 
 def _resolve_relative(settings: Settings, base: Path) -> None:

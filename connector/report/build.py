@@ -52,12 +52,13 @@ MILESTONE_NOTE_KINDS = ("milestone-date-drift", "dependency-risk")
 
 def build_report(store, plan: Plan, settings: Settings, *, week: str | None = None,
                  as_of: datetime | None = None, now: datetime | None = None,
-                 reconciler: Callable | None = None, reconciliation=None) -> Report:
+                 reconciler: Callable | None = None, reconciliation=None, holds=None) -> Report:
     """The report for `week` (ISO, plan timezone), or as of an instant, or now.
 
     A week's report is as of the end of that week, or now if that is earlier; "this week" is the
     seven days up to that instant (for `--week`: from the week's Monday 00:00). `reconciliation` is the
-    current run's (for the current week only): it is used as is instead of reconciling again.
+    current run's (for the current week only): it is used as is instead of reconciling again. `holds`:
+    the run's held milestones (connector.holds), shown with their last confirmed health and marked.
     """
     if week and as_of:
         raise ConfigError("give either --week or --as-of, not both")
@@ -119,17 +120,21 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
                      done_at=done_at)
     grouped = sections.findings_by_milestone(end_rec)
     sections_out = []
+    holds = holds or {}
     for pm, status in _milestone_statuses(end_plan, end_rec):
+        hold = holds.get(pm.key)
+        health = str(getattr(status.health, "value", status.health)) if status else "on-track"
         at_risk, overdue = sections.milestone_items(pm.key, status, end_rec, ref, instant, tz, grouped)
         sections_out.append(MilestoneSection(
             key=pm.key, title=pm.title, due=pm.due, owner=pm.owner,
-            health=str(getattr(status.health, "value", status.health)) if status else "on-track",
+            health=hold.last_health if hold and hold.last_health else health,
             reasons=tuple(status.reasons) if status else (),
             progress=_progress(status), burnup=charts[pm.key],
             forecast=_forecast(status, end_rec, charts[pm.key], settings),
             at_risk=at_risk, overdue=overdue, start=first_day,
-            notes=tuple(f.message for f in end_rec.findings
-                        if f.item is None and f.milestone == pm.key and f.kind in MILESTONE_NOTE_KINDS)))
+            notes=((hold.note,) if hold else ()) + tuple(
+                f.message for f in end_rec.findings
+                if f.item is None and f.milestone == pm.key and f.kind in MILESTONE_NOTE_KINDS)))
 
     changes = sections.week_changes(start_membership, end_rec.membership, ref, history, period_start, instant,
                                     changed)

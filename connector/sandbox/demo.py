@@ -28,6 +28,14 @@ def sandbox_tokens() -> dict[str, str]:
     return {JIRA_TOKEN_ENV: JIRA_TOKEN, GITHUB_TOKEN_ENV: GITHUB_TOKEN}
 
 
+def sandbox_env(now) -> dict[str, str]:
+    """The tokens plus the sandbox's clock pinned (PLANSYNC_NOW), with writes under a pinned clock
+    allowed: against the sandbox that is what is meant."""
+    from connector.clock import ALLOW_VARIABLE, NOW_VARIABLE
+
+    return {**sandbox_tokens(), NOW_VARIABLE: now.isoformat(), ALLOW_VARIABLE: "1"}
+
+
 def write_config(folder: Path, sandbox, *, store_url: str | None = None, flavour: str = "cloud",
                  extra: str = "") -> Path:
     """A config.toml pointing both trackers at a started sandbox."""
@@ -198,12 +206,12 @@ def _run_demo(folder: Path, *, scale: int, seed: int, say: Callable[..., None], 
         plan = write_plan(folder, sandbox.org)
         say(f"sandbox  Jira {sandbox.jira_url}  GitHub {sandbox.github_url}  ({scale} issues, seed {seed})")
         say(f"files    {config}  {plan}")
-        with environment({**sandbox_tokens(), "PLANSYNC_NOW": sandbox.clock.now().isoformat()}):
+        with environment(sandbox_env(sandbox.clock.now())):
             say(f"run 1    {sandbox.clock.now():%Y-%m-%d} (a week ago)")
             first = _said(commands.run(config, plan), say)
         sandbox.simulate(days=7)  # a week of work happens in both trackers
         _replan(plan)  # and the team moves a date in its plan, as teams do
-        with environment({**sandbox_tokens(), "PLANSYNC_NOW": sandbox.clock.now().isoformat()}):
+        with environment(sandbox_env(sandbox.clock.now())):
             say(f"run 2    {sandbox.clock.now():%Y-%m-%d} (today)")
             second = _said(commands.run(config, plan), say)
     finally:

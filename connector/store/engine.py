@@ -7,6 +7,7 @@ instead of failing on a lock upgrade; PostgreSQL gets pre-ping so a restarted se
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +52,12 @@ def describe(exc: BaseException, where: str) -> str:
     orig = getattr(exc, "orig", None) or exc
     lines = [line.strip() for line in str(orig).strip().splitlines() if line.strip()]
     reason = lines[0] if lines else type(orig).__name__
+    if "unable to open database file" in reason and where.startswith("sqlite"):
+        folder = os.path.dirname(where.removeprefix("sqlite:///")) or "."
+        if not os.path.isdir(folder):
+            reason += f" (the folder {folder} does not exist)"
+        elif not os.access(folder, os.W_OK):
+            reason += f" (the folder {folder} is not writable)"
     if "database is locked" in reason:
         reason += " (another process kept the write lock past the busy timeout)"
     elif "disk I/O error" in reason or "database or disk is full" in reason:
@@ -76,6 +83,11 @@ def make_engine(url: URL, busy_timeout: float = SQLITE_BUSY_TIMEOUT) -> Engine:
         return _sqlite_engine(url, busy_timeout)
     if url.get_backend_name() != "postgresql":
         raise StoreError(f"store {display_url(url)}: unsupported database (use SQLite or PostgreSQL)")
+    if url.drivername == "postgresql":  # SQLAlchemy's default driver is psycopg2, which is not installed
+        url = url.set(drivername="postgresql+psycopg")
+    elif url.drivername != "postgresql+psycopg":
+        raise StoreError(f"store {display_url(url)}: unsupported driver {url.drivername!r} "
+                         "(use postgresql+psycopg://USER@HOST/DB)")
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
                          connect_args={"connect_timeout": 10, "application_name": "plansync"})
 

@@ -28,6 +28,7 @@ from connector.store.tables import (
     plan_snapshots,
     runs,
     scope_members,
+    store_binding,
     tracker_syncs,
     write_journal,
 )
@@ -134,6 +135,28 @@ class Store:
             tracker_syncs.c.tracker == tracker, tracker_syncs.c.ok.is_(True))
         value = self._read(lambda c: c.execute(query).scalar_one_or_none())
         return as_utc(value) if isinstance(value, datetime) else None
+
+    def binding(self) -> str | None:
+        """The namespace of the plan this store serves (None: not bound yet)."""
+        query = select(store_binding.c.namespace).where(store_binding.c.id == 1)
+        return self._read(lambda c: c.execute(query).scalar_one_or_none())
+
+    def bind(self, namespace: str) -> str:
+        """Bind the store to `namespace` unless it is bound already; returns the namespace it serves."""
+        def work(conn: Connection) -> str:
+            found = conn.execute(select(store_binding.c.namespace).where(store_binding.c.id == 1)).scalar_one_or_none()
+            if found is None:
+                conn.execute(store_binding.insert().values(id=1, namespace=namespace, bound_at=clock.now()))
+                return namespace
+            return found
+        return self._write(work)
+
+    def last_sync_ok(self, tracker: str) -> bool | None:
+        """Whether the latest recorded pull of `tracker` worked (None: never pulled)."""
+        query = select(tracker_syncs.c.ok).where(tracker_syncs.c.tracker == tracker) \
+            .order_by(tracker_syncs.c.id.desc()).limit(1)
+        value = self._read(lambda c: c.execute(query).scalar_one_or_none())
+        return None if value is None else bool(value)
 
     def sync_count(self, tracker: str) -> int:
         query = select(func.count()).select_from(tracker_syncs).where(

@@ -222,3 +222,17 @@ plan_snapshots = PlanSnapshot.__table__
 label_records = LabelRecordRow.__table__
 
 ITEM_FIELDS = tuple(ItemFields.model_fields)  # the columns items and item_versions share
+
+
+class StoreBinding(SQLModel, table=True):
+    """Added by migration 0005: the one plan a store serves (its namespace), so a second plan
+    pointed at the same store is refused instead of treating the first plan's items as out of scope."""
+
+    __tablename__ = "store_binding"
+
+    id: int = Field(default=1, primary_key=True)  # one row
+    namespace: str = Field(sa_type=String)
+    bound_at: datetime = Field(sa_type=UTCDateTime)
+
+
+store_binding = StoreBinding.__table__

@@ -45,6 +45,14 @@ class TrackerAdapter(Protocol):
         ...
 
 
+def _any_label(label: str) -> str | None:
+    return None
+
+
+def _exact(label: str) -> str:
+    return label
+
+
 @dataclass(frozen=True)
 class TrackerKind:
     """Everything specific to one tracker kind, registered once in connector.trackers.registry."""
@@ -62,6 +70,10 @@ class TrackerKind:
     comment_limit: int = 32_000  # largest comment body the tracker takes, in characters
     report_notes: tuple[str, ...] = ()  # limitations the report states when a tracker of this kind is used
     loggers: tuple[str, ...] = ()  # its vendor libraries' loggers, kept quiet below warning
+    # why the tracker would refuse a label name (None: it takes it); checked offline against the prefix
+    label_problem: Callable[[str], str | None] = _any_label
+    # a label name as the tracker compares names (GitHub: case-insensitively); identity by default
+    fold_label: Callable[[str], str] = _exact
 
     @property
     def identity_key(self) -> str:

@@ -23,3 +23,11 @@ def test_an_unknown_case_is_refused(capsys):
     with pytest.raises(SystemExit):
         parse_args(["--cases", "full sync;fastest sync"])
     assert "fastest sync" in capsys.readouterr().err
+
+
+def test_help_is_printed_although_case_names_hold_a_percent_sign(capsys):
+    """Issue #17 item 10: `python -m benchmarks --help` raised TypeError on "1% changed"."""
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--help"])
+    assert exit_info.value.code == 0
+    assert "1% changed" in capsys.readouterr().out

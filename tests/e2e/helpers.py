@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from connector.sandbox.demo import sandbox_tokens, write_config
+from connector.sandbox.demo import sandbox_env, write_config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -23,8 +23,7 @@ class Workspace:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PLANSYNC_")}
-        env.update(sandbox_tokens())
-        env["PLANSYNC_NOW"] = self.sandbox.clock.now().isoformat()
+        env.update(sandbox_env(self.sandbox.clock.now()))
         env["PYTHONPATH"] = str(REPO)
         env.update(extra)
         return env

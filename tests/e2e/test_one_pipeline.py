@@ -4,7 +4,7 @@ reconciliation shared by the label writes and the report, and no more requests t
 from __future__ import annotations
 
 from connector import commands
-from connector.sandbox.demo import DEMO_START, sandbox_tokens, write_config, write_plan
+from connector.sandbox.demo import DEMO_START, sandbox_env, write_config, write_plan
 
 # Requests of the demo's first `run` at seed 7 and scale 600, measured on the release before the
 # pipeline (which built up to three adapters per tracker and reconciled twice): 199.
@@ -18,7 +18,7 @@ def test_a_run_builds_one_adapter_per_tracker_and_reconciles_once(sandbox_factor
     sandbox = sandbox_factory(seed=7, scale=600, now=DEMO_START)
     config = write_config(tmp_path, sandbox)
     plan = write_plan(tmp_path, sandbox.org)
-    for name, value in {**sandbox_tokens(), "PLANSYNC_NOW": sandbox.clock.now().isoformat()}.items():
+    for name, value in sandbox_env(sandbox.clock.now()).items():
         monkeypatch.setenv(name, value)
 
     built: list[str] = []
@@ -48,7 +48,7 @@ def _setup(sandbox_factory, tmp_path, monkeypatch, extra: str = ""):
     sandbox = sandbox_factory(seed=7, scale=300, now=DEMO_START)
     config = write_config(tmp_path, sandbox, extra=extra)
     plan = write_plan(tmp_path, sandbox.org)
-    for name, value in {**sandbox_tokens(), "PLANSYNC_NOW": sandbox.clock.now().isoformat()}.items():
+    for name, value in sandbox_env(sandbox.clock.now()).items():
         monkeypatch.setenv(name, value)
     return config, plan
 

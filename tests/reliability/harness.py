@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connector.sandbox.demo import environment, sandbox_tokens, write_config, write_plan
+from connector.sandbox.demo import environment, sandbox_env, write_config, write_plan
 
 REPO = Path(__file__).resolve().parents[2]
 PREFIX = "plan:"
@@ -118,7 +118,7 @@ def make_workspace(folder: Path, sandbox, store_url: str | None = None, *, extra
     url = store_url or f"sqlite:///{folder / 'plansync.db'}"
     write_config(folder, sandbox, store_url=url, extra=extra)
     write_plan(folder, sandbox.org)
-    env = {**sandbox_tokens(), "PLANSYNC_NOW": sandbox.clock.now().isoformat(),
+    env = {**sandbox_env(sandbox.clock.now()),
            # Markdown and JSON only: the HTML charts cost seconds per run and are tested in tests/report
            "PLANSYNC_REPORT__FORMATS": '["md", "json"]'}
     return Workspace(folder, sandbox, url, env)

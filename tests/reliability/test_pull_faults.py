@@ -135,9 +135,9 @@ def test_a_pull_fault_recovers_or_fails_only_that_tracker(fault: PullFault, work
     assert_no_traceback(result)
     check_cursors_behind_data(after)
     other = OTHER[fault.tracker]
-    # the other tracker's work is unaffected: pulled the changes, wrote its labels
+    # the other tracker's pull is unaffected; its labels are written unless the failed tracker feeds the
+    # same milestones (source isolation, issue #17: the demo plan's milestones are all fed by both)
     assert changed[other] <= _titles(after, other)
-    assert writes_to(ws.sandbox, other) > 0
     lines = failure_lines(result)
     if result.code == 0:
         assert fault.expect in ("recovers", "either"), f"expected the tracker to fail\n{result}"
@@ -145,6 +145,7 @@ def test_a_pull_fault_recovers_or_fails_only_that_tracker(fault: PullFault, work
         assert changed[fault.tracker] <= _titles(after, fault.tracker)
         if fault.min_sleep:
             assert max(_no_real_sleep, default=0) >= fault.min_sleep, _no_real_sleep
+        assert writes_to(ws.sandbox, other) > 0
         outcome = "recovered after retries"
     else:
         assert fault.expect in ("fails", "either"), f"expected a recovery after retries\n{result}"
@@ -153,6 +154,7 @@ def test_a_pull_fault_recovers_or_fails_only_that_tracker(fault: PullFault, work
         assert fault.message in lines[0]
         assert tracker_part(after, fault.tracker) == tracker_part(before, fault.tracker), "last good state lost"
         assert writes_to(ws.sandbox, fault.tracker) == 0, "labels written from a failed pull"
+        assert "labels held" in result.text, "milestones fed by the failed tracker were not held"
         outcome = "tracker failed cleanly (exit 1)"
 
     # the next fault-free run converges: everything pulled, every label right, nothing written twice

@@ -21,7 +21,7 @@ from tests.store import lease_worker
 
 
 def test_head_migration_matches_the_tables(store, store_url):
-    assert store.schema_revision() == head_revision() == "0004"
+    assert store.schema_revision() == head_revision() == "0005"
     engine = create_engine(store_url)
     try:
         with engine.connect() as conn:
@@ -48,7 +48,7 @@ def test_store_from_first_migration_upgrades_in_place(store_url):
     engine.dispose()
 
     with Store.open(store_url) as new:
-        assert new.schema_revision() == "0004"
+        assert new.schema_revision() == head_revision()
         assert [i.id for i in new.items()] == ["1", "2"]
         assert new.item("jira", "1") == make_item(1)
         assert [i.id for i in new.items_as_of(T0)] == ["1", "2"]
@@ -60,7 +60,7 @@ def test_store_from_first_migration_upgrades_in_place(store_url):
         assert new.scope_members(["jira:a"])["jira:a"] == {("jira", "1"), ("jira", "2")}
         assert new.save_plan_snapshot(None, Plan(plan=PlanHeader(name="p")), datetime(2026, 11, 1, tzinfo=UTC))
     with Store.open(store_url) as again:  # opening an up-to-date store is a no-op
-        assert again.schema_revision() == "0004"
+        assert again.schema_revision() == head_revision()
         assert again.plan_as_of(datetime(2026, 11, 2, tzinfo=UTC)) == Plan(plan=PlanHeader(name="p"))
 
 
@@ -75,7 +75,7 @@ def test_processes_opening_a_new_store_at_once_migrate_it_once(store_url):
     finally:
         for p in procs:
             p.join(60)
-    assert revisions == ["0004"] * 3
+    assert revisions == [head_revision()] * 3
     assert [p.exitcode for p in procs] == [0, 0, 0]
     with Store.open(store_url) as store:
         assert store.runs() == []

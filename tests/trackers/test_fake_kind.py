@@ -55,6 +55,7 @@ def memo(tmp_path, monkeypatch):
     registry.register(fake_kind.KIND)
     monkeypatch.setenv("MEMO_TOKEN", "memo-secret")
     monkeypatch.setenv("PLANSYNC_NOW", "2026-11-20T10:00:00+00:00")
+    monkeypatch.setenv("PLANSYNC_ALLOW_PINNED_NOW", "1")
     fake_kind.reset([MemoIssue(1, "beta", "first"), MemoIssue(2, "beta", "second", state="closed"),
                      MemoIssue(3, "inbox", "stray", labels=["keep-me"])])
     (tmp_path / "config.toml").write_text(CONFIG.format(db=tmp_path / "plansync.db"))

@@ -60,6 +60,7 @@ from connector.trackers.github.normalize import (
     repo_scope_id,
     split_key,
 )
+from connector.trackers.github.paging import PageGuard
 from connector.values import (
     Gone,
     Identity,
@@ -111,7 +112,10 @@ class GithubAdapter:
 
     # --- doctor ------------------------------------------------------------------------------------
     def check(self) -> Identity:
-        reply = self.http.request("GET", "/user", what="GET /user")
+        reply = self.http.request("GET", "/user", what="GET /user", accept=frozenset({404}))
+        if reply.status == 404:  # a web URL (https://github.com, https://ghe.host) answers 404 for /user
+            raise FatalAPIError(self.name, f"GET {self.tracker.url}/user answered 404: the url is not a GitHub API "
+                                           "root (expected https://api.github.com or https://HOST/api/v3)")
         host = urlparse(self.tracker.url).hostname or ""
         deployment = "github.com" if host == "api.github.com" else "enterprise"
         rate = (f"; rate limit {self.stats.rate_remaining}/{self.stats.rate_limit}"
@@ -119,6 +123,23 @@ class GithubAdapter:
         return Identity(tracker=self.name, user=str((reply.data or {}).get("login") or "?"),
                         deployment=deployment, timezone=None,
                         detail=f"API version {self.tracker.api_version}{rate}")
+
+    def check_scopes(self, scopes) -> list[tuple[str, str | None]]:
+        """Each repository the plan names: (repo, None) when the token sees it, else (repo, the problem).
+        One bad repository does not fail the others."""
+        out: list[tuple[str, str | None]] = []
+        for repo in repos_for_scopes(scopes, self.name):
+            reply = self.http.request("GET", f"/repos/{repo}", what=f"GET /repos/{repo}",
+                                      accept=frozenset({403, 404}))
+            if reply.status == 404:
+                out.append((repo, "not found, or not visible to this token (404)"))
+            elif reply.status == 403:
+                out.append((repo, "this token may not read it (403)"))
+            elif not ((reply.data or {}).get("permissions") or {}).get("push", True):
+                out.append((repo, "readable, but this token cannot write labels (no push permission)"))
+            else:
+                out.append((repo, None))
+        return out
 
     # --- pull --------------------------------------------------------------------------------------
     def pull(self, request: PullSpec) -> PullResult:
@@ -157,7 +178,8 @@ class GithubAdapter:
         if first.status == 304:
             log.debug("%s: %s unchanged (304)", self.name, repo)
             return ScopePull(scope_id, (), complete=False, cursor=cursor), []
-        pages = [first, *(self._follow(first, what) if incremental else self._rest_concurrently(first, what))]
+        pages = [first, *(self._follow(first, what, self._guard(what, f"/repos/{repo}/issues", params, first))
+                          if incremental else self._rest_concurrently(first, what))]
         by_id: dict[str, WorkItem] = {}
         shifted = False
         for page in pages:
@@ -186,25 +208,41 @@ class GithubAdapter:
         milestones = self._milestones(repo)
         return ScopePull(scope_id, items, complete=not incremental, cursor=new_cursor), milestones
 
-    def _follow(self, first: Reply, what: str) -> list[Reply]:
+    def _guard(self, what: str, path: str, params: dict | None, first: Reply) -> PageGuard:
+        """The loop guard of one list, starting at its first page (as the server's links would name it)."""
+        last_url = first.link("last")
+        guard = PageGuard(self.name, what, f"{self.tracker.url}{path}?{urlencode(params or {})}",
+                          last=_page_number(last_url) if last_url else None, per_page=PER_PAGE)
+        guard.seen(first.data)
+        return guard
+
+    def _follow(self, first: Reply, what: str, guard: PageGuard | None = None) -> list[Reply]:
         pages, url = [], first.link("next")
+        guard = guard or self._guard(what, "", None, first)
         while url:
+            guard.next_page(url)  # a next link back to a page already read fails the list, not loops
             page = self.http.request("GET", url, what=f"{what} (next page)",
                                      headers={"Accept": "application/vnd.github+json"}, budget=True)
+            guard.seen(page.data)
             pages.append(page)
             url = page.link("next")
         return pages
 
-    def _rest_concurrently(self, first: Reply, what: str) -> list[Reply]:
+    def _rest_concurrently(self, first: Reply, what: str, guard: PageGuard | None = None) -> list[Reply]:
         """Pages 2..last of a stable-order list through the bounded pool, then anything created meanwhile.
         Without a `rel="last"` page number (not every server sends one) pages are followed one by one."""
+        guard = guard or self._guard(what, "", None, first)
         next_url, last_url = first.link("next"), first.link("last")
         last = _page_number(last_url) if last_url else None
         if not next_url or last is None or _page_number(next_url) != 2 or self.page_workers <= 1:
-            return self._follow(first, what)
+            return self._follow(first, what, guard)
         urls = [_at_page(next_url, number) for number in range(2, last + 1)]
+        for url in urls:
+            guard.next_page(url)
         pages = list(fetch_in_order(lambda url: self._get_page(url, what), urls, self.page_workers))
-        return pages + self._follow(pages[-1], what)
+        for page in pages:
+            guard.seen(page.data)
+        return pages + self._follow(pages[-1], what, guard)
 
     def _get_page(self, url: str, what: str) -> Reply:
         try:
@@ -222,7 +260,10 @@ class GithubAdapter:
         first = self.http.request("GET", f"/repos/{repo}/milestones", params={"state": "all", "per_page": PER_PAGE},
                                   headers={"Accept": "application/vnd.github+json"}, what=what, budget=True)
         return [milestone_from_github(raw, tracker=self.name, repo=repo)
-                for page in [first, *self._follow(first, what)] for raw in _as_list(page.data, what, self.name)]
+                for page in [first, *self._follow(first, what, self._guard(what, f"/repos/{repo}/milestones",
+                                                                          {"state": "all", "per_page": PER_PAGE},
+                                                                          first))]
+                for raw in _as_list(page.data, what, self.name)]
 
     # --- census ------------------------------------------------------------------------------------
     def _census(self, request: PullSpec, pulled: set[str], seen: set[str], unmapped: set[str],

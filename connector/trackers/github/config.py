@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field
 
@@ -14,3 +15,17 @@ class GithubTrackerSettings(TrackerSettings):
     api_version: str = "2022-11-28"  # pinned X-GitHub-Api-Version
     write_interval: float = Field(1.0, ge=0)  # seconds between content-creating requests (GitHub guidance)
     writes_per_minute: int = Field(80, ge=0, le=80)  # GitHub's secondary-limit cap; 0 = uncapped (sandbox only)
+
+    def url_note(self) -> str | None:
+        """Why `url` looks like no GitHub API root (validate warns; doctor explains the 404 it gets)."""
+        parts = urlsplit(self.url)
+        host, path = (parts.hostname or "").lower(), parts.path.rstrip("/")
+        if host in ("127.0.0.1", "localhost", "::1"):
+            return None  # a sandbox or a proxy on this machine: any path
+        if host == "github.com":
+            return "github.com is the web site; the API root is https://api.github.com"
+        if host == "api.github.com":
+            return None if not path else f"the API root is https://api.github.com, without {path!r}"
+        if path != "/api/v3":
+            return f"a GitHub Enterprise API root ends in /api/v3 (https://{host}/api/v3), not {path or '/'!r}"
+        return None

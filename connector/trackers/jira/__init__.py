@@ -5,6 +5,18 @@ from connector.trackers.jira import scopes
 from connector.trackers.jira.config import JiraTrackerSettings
 from connector.trackers.jira.mapping import load_jira_mapping
 
+LABEL_MAX = 255  # Jira refuses longer labels
+
+
+def label_problem(label: str) -> str | None:
+    """Jira labels are single words: a space (or any whitespace) makes every write of them fail."""
+    if any(ch.isspace() for ch in label):
+        return "Jira labels cannot contain spaces or other whitespace"
+    if len(label) > LABEL_MAX:
+        return f"Jira labels are at most {LABEL_MAX} characters"
+    return None
+
+
 KIND = TrackerKind(
     name="jira",
     title="Jira",
@@ -20,4 +32,5 @@ KIND = TrackerKind(
                   "Jira items are placed in milestones by today's membership; GitHub scopes are "
                   "evaluated exactly on each item's recorded state.",),
     loggers=("jira",),
+    label_problem=label_problem,
 )

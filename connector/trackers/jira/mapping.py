@@ -5,17 +5,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connector.mapping import SHIPPED, Mapped, read_mapping_file
 from connector.model import Status
 
+CATEGORIES = ("new", "indeterminate", "done")  # Jira's statusCategory keys ("undefined" is optional)
+
 
 class _JiraFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    status_category: dict[str, Status] = Field(default_factory=dict)
+    # required: without it every status the file does not name falls to `todo`, done work included
+    status_category: dict[str, Status]
     status: dict[str, Status] = Field(default_factory=dict)
     resolution: dict[str, Status] = Field(default_factory=dict)
+
+    @field_validator("status_category")
+    @classmethod
+    def _every_category(cls, value: dict[str, Status]) -> dict[str, Status]:
+        keys = {k.lower() for k in value}
+        unknown = sorted(keys - {*CATEGORIES, "undefined"})
+        if unknown:
+            raise ValueError(f"unknown status category {unknown[0]!r}; Jira's categories are "
+                             f"{', '.join(CATEGORIES)} (and undefined)")
+        missing = [c for c in CATEGORIES if c not in keys]
+        if missing:
+            raise ValueError(f"every status category needs a status; missing: {', '.join(missing)}")
+        return value
 
 
 @dataclass(frozen=True)
