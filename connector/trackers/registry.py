@@ -13,7 +13,7 @@ from connector.trackers.base import TrackerKind
 
 log = logging.getLogger(__name__)
 
-BUILTIN = ("connector.trackers.jira:KIND", "connector.trackers.github:KIND")
+BUILTIN = ("connector.trackers.jira:KIND", "connector.trackers.github:KIND", "connector.trackers.gitlab:KIND")
 ENTRY_POINT_GROUP = "plansync.trackers"
 
 _kinds: dict[str, TrackerKind] | None = None
