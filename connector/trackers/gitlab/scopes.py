@@ -8,11 +8,17 @@ import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from pydantic import model_serializer, model_validator
+
 from connector.model import Scope, WorkItem
 
 _PATH = re.compile(r"^[\w.-]+(/[\w.-]+)+$")  # group/project, group/subgroup/project, ...
 _GROUP = re.compile(r"^[\w.-]+(/[\w.-]+)*$")
 _ITEM = re.compile(r"^[\w.-]+(/[\w.-]+)+#\d+$")
+# Plan snapshots store scopes as JSON without their kind, and the registry tells kinds apart by keys
+# alone: a flat `milestone` / `label` / `items` would be claimed by the GitHub kind as well. So a GitLab
+# scope is written as {tracker, project | group, "gitlab": {its narrowing}} and read back from either form.
+NESTED = "gitlab"
 HINT = "a GitLab scope takes `project` (with `milestone`, `label`, `iteration` or `items`) or `group`"
 
 
@@ -25,6 +31,21 @@ class GitlabScope(Scope):
     label: str | None = None
     iteration: str | None = None
     items: tuple[str, ...] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unnest(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get(NESTED), dict):
+            data = {**{k: v for k, v in data.items() if k != NESTED}, **data[NESTED]}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _nest(self, handler) -> dict:
+        flat = handler(self)
+        narrowing = {k: flat.pop(k) for k in ("milestone", "label", "iteration", "items") if k in flat}
+        flat = {k: v for k, v in flat.items() if v is not None}
+        flat[NESTED] = {k: v for k, v in narrowing.items() if v is not None}
+        return flat
 
     def id_parts(self) -> tuple[str, ...]:
         return (self.project or "", self.group or "", self.milestone or "", self.label or "",
@@ -78,7 +99,7 @@ class GitlabScope(Scope):
 
 
 def claims(raw: dict[str, Any]) -> bool:
-    return bool({"project", "group", "iteration"} & set(raw))
+    return bool({"project", "group", "iteration", NESTED} & set(raw))
 
 
 def problems(scope: GitlabScope) -> Iterator[tuple[str, str | None]]:
