@@ -12,7 +12,8 @@ Cost model (asserted in tests/adapters/test_gitlab_sandbox.py):
   offers no keyset there. Group and project milestones: `GET .../milestones?per_page=100` pages, on
   full pulls and on incremental pulls that returned changes.
 - Incremental pulls send `updated_after` = cursor - overlap, ISO 8601 with an explicit `+00:00`, and
-  order by `updated_at` asc. A quiet project costs one request. The cursor only advances to the
+  order by `updated_at` asc. A quiet project costs one request (the overlap items it returns again are
+  no change, so milestones are not asked for). The cursor only advances to the
   newest `updated_at` actually returned.
 - Items are built from the list payloads: no per-issue request, no python-gitlab object.
 - An issue moved to another project stays behind closed with `moved_to_id`: it is never an item; it
@@ -157,7 +158,8 @@ class GitlabAdapter:
             newest = cursor.updated.astimezone(UTC)
         new_cursor = Cursor(tracker=self.name, scope_id=scope_id, updated=newest,
                             extra=dict(cursor.extra) if cursor else {})
-        changed = bool(by_id) or not incremental
+        # the overlap window returns the newest stored items again: only something newer is a change
+        changed = not incremental or any(item.updated > cursor.updated for item in by_id.values())
         milestones = self._milestones(kind, path, base) if changed else []
         return ScopePull(scope_id, tuple(by_id.values()), complete=not incremental, cursor=new_cursor), milestones
 
