@@ -233,3 +233,10 @@ def test_unmodified_python_gitlab_works_against_the_flavour(sandbox):
     assert [m.title for m in project.milestones.list()] == ["Alpha", "Beta", "GA"]
     assert [m.title for m in client.groups.get("acme/platform").milestones.list()] == ["Q4 launch"]
     assert urlsplit(client.api_url).path == "/gitlab/api/v4"
+
+
+def test_next_links_are_followed_on_the_configured_base_only(sandbox, monkeypatch):
+    """GitLab writes Link URLs from its external_url; the token must not follow them to another host."""
+    adapter = make_gitlab(sandbox, monkeypatch)
+    elsewhere = "https://gitlab.elsewhere.example/api/v4/projects/9200/issues?cursor=abc&per_page=100"
+    assert adapter.http.on_our_base(elsewhere) == f"{sandbox.gitlab_url}/api/v4/projects/9200/issues?cursor=abc&per_page=100"

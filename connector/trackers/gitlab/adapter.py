@@ -168,7 +168,7 @@ class GitlabAdapter:
         page = self.http.request("GET", path, params=params, what=what, budget=True)
         yield page
         while url := page.link("next"):
-            page = self.http.request("GET", url, what=f"{what} (next page)", budget=True)
+            page = self.http.request("GET", self.http.on_our_base(url), what=f"{what} (next page)", budget=True)
             yield page
 
     def _milestones(self, kind: str, path: str, base: str) -> list[Milestone]:

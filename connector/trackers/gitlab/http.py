@@ -70,6 +70,14 @@ class GitlabTransport:
     def close(self) -> None:
         self.session.close()
 
+    def on_our_base(self, url: str) -> str:
+        """A Link-header URL as a path under our configured API root. GitLab builds Link URLs from its
+        `external_url`, which behind a proxy may name another host: following that host would send the
+        token there, so only the path after `/api/v4` and the query are kept."""
+        parts = urlsplit(url)
+        tail = parts.path.split("/api/v4", 1)[1] if "/api/v4" in parts.path else parts.path
+        return self.client.api_url + tail + (f"?{parts.query}" if parts.query else "")
+
     def request(self, verb: str, path: str, *, what: str, params: dict | None = None, body: Any = None,
                 retry: bool = True, budget: bool = False, accept: frozenset[int] = frozenset()) -> Reply:
         """Send one request to `path` (under /api/v4, or a full URL from a Link header); statuses in
