@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny, model_serializer
 
 Uid = tuple[str, str]  # (tracker name, the vendor's immutable id): an item's identity everywhere
 
@@ -128,6 +128,12 @@ class Scope(BaseModel):
     tracker: str
 
     kind: ClassVar[str] = ""  # the registry name of the kind this scope belongs to
+
+    @model_serializer(mode="wrap")
+    def _with_kind(self, handler):
+        """Dumped with its kind, so a plan read back (snapshots) types each scope without guessing."""
+        data = handler(self)
+        return {"kind": self.kind, **data} if isinstance(data, dict) and self.kind else data
 
     @property
     def remote(self) -> bool:

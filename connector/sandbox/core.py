@@ -12,6 +12,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from . import simulate as _simulate
 from .faults import Faults, RequestLog
 from .generator import build_state, org_description
+from .gitlab_state import build_gitlab
 from .server import App, control_json
 from .state import Clock, GithubIssue, JiraIssue
 
@@ -34,6 +35,7 @@ class Sandbox:
         self.jira_server_max_results = jira_server_max_results
         self.clock = Clock(now)
         self.state = build_state(seed, scale, self.clock.ts())
+        self.gitlab = build_gitlab(seed, scale, self.clock.ts(), self.state.people, self.state.lock)
         self.jira_timezone = jira_timezone
         self.faults = Faults()
         self.log_ = RequestLog()
@@ -49,7 +51,7 @@ class Sandbox:
         if validate:
             from .validation import Validator
             self.validator = Validator()
-        self.url = self.jira_url = self.jira_server_url = self.github_url = ""
+        self.url = self.jira_url = self.jira_server_url = self.github_url = self.gitlab_url = ""
 
     @property
     def jira_timezone(self) -> str:
@@ -69,6 +71,7 @@ class Sandbox:
         self.url = f"http://{host}:{self._server.server_port}"
         self.jira_url, self.jira_server_url = self.url + "/jira", self.url + "/jira-server"
         self.github_url = self.url + "/github"
+        self.gitlab_url = self.url + "/gitlab"
         self._thread = threading.Thread(target=self._server.serve_forever, name="plansync-sandbox", daemon=True)
         self._thread.start()
         return self.url
@@ -113,11 +116,12 @@ class Sandbox:
     @property
     def org(self) -> dict:
         with self.state.lock:
-            return org_description(self.state, self.clock.ts())
+            return org_description(self.state, self.clock.ts()) | {"gitlab": self.gitlab.describe()}
 
     def simulate(self, days: float = 7) -> dict:
         with self.state.lock:
-            return _simulate.run(self, days)
+            start = self.clock.ts()
+            return _simulate.run(self, days) | self.gitlab.simulate(start, days, self.seed)
 
     # -- GitHub budget --------------------------------------------------------------------------
     def gh_budget(self, auth: str, spend: bool = False) -> dict:

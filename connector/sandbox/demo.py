@@ -1,4 +1,4 @@
-"""`plansync demo`: the sandbox trackers, a config and plan written for them, and two runs a week apart.
+"""`plansync demo`: the sandbox trackers (Jira, GitHub and GitLab), a config and plan written for them, and two runs a week apart.
 
 The config and plan writers are reused by the end-to-end tests and the benchmarks, so the demo, the
 tests and the figures in the README all exercise the same setup.
@@ -18,14 +18,15 @@ from connector.errors import ExitCode
 
 JIRA_TOKEN_ENV = "PLANSYNC_SANDBOX_JIRA_TOKEN"
 GITHUB_TOKEN_ENV = "PLANSYNC_SANDBOX_GITHUB_TOKEN"
+GITLAB_TOKEN_ENV = "PLANSYNC_SANDBOX_GITLAB_TOKEN"
 DEMO_START = "2026-11-16T09:00:00Z"
 
 
 def sandbox_tokens() -> dict[str, str]:
     """Environment for a plansync process talking to the sandbox (its fixed, public credentials)."""
-    from connector.sandbox import GITHUB_TOKEN, JIRA_TOKEN
+    from connector.sandbox import GITHUB_TOKEN, GITLAB_TOKEN, JIRA_TOKEN
 
-    return {JIRA_TOKEN_ENV: JIRA_TOKEN, GITHUB_TOKEN_ENV: GITHUB_TOKEN}
+    return {JIRA_TOKEN_ENV: JIRA_TOKEN, GITHUB_TOKEN_ENV: GITHUB_TOKEN, GITLAB_TOKEN_ENV: GITLAB_TOKEN}
 
 
 def sandbox_env(now) -> dict[str, str]:
@@ -37,8 +38,8 @@ def sandbox_env(now) -> dict[str, str]:
 
 
 def write_config(folder: Path, sandbox, *, store_url: str | None = None, flavour: str = "cloud",
-                 extra: str = "") -> Path:
-    """A config.toml pointing both trackers at a started sandbox."""
+                 extra: str = "", gitlab: bool = False) -> Path:
+    """A config.toml pointing Jira and GitHub (and with `gitlab`, GitLab too) at a started sandbox."""
     from connector.sandbox import JIRA_EMAIL
 
     jira_url = sandbox.jira_url if flavour == "cloud" else sandbox.jira_server_url
@@ -63,7 +64,7 @@ url = "{sandbox.github_url}"
 token_env = "{GITHUB_TOKEN_ENV}"
 write_interval = 0.0                 # the sandbox has no secondary limits; real GitHub wants >= 1 s
 writes_per_minute = 0
-
+{_gitlab_tracker(sandbox) if gitlab else ""}
 [report]
 out_dir = "reports"
 
@@ -76,6 +77,25 @@ out_dir = "reports"
     return path
 
 
+def _gitlab_tracker(sandbox) -> str:
+    return f'''
+[trackers.gitlab]
+kind = "gitlab"
+url = "{sandbox.gitlab_url}"
+token_env = "{GITLAB_TOKEN_ENV}"
+'''
+
+
+# the GitLab scope each demo milestone gets when the demo org has its third tracker
+GITLAB_SCOPES = {
+    "alpha": ("project", "acme/platform/checkout", "milestone", "Alpha"),
+    "beta": ("project", "acme/platform/checkout", "milestone", "Beta"),
+    "payments": ("group", "acme/platform", "milestone", "Q4 launch"),
+    "ops-hardening": ("project", "acme/platform/mobile", "milestone", "Beta"),
+    "ga": ("project", "acme/platform/checkout", "milestone", "GA"),
+}
+
+
 def _release(org: dict, project: str, version: str) -> date:
     for p in org["jira"]["projects"]:
         if p["key"] == project:
@@ -85,7 +105,7 @@ def _release(org: dict, project: str, version: str) -> date:
     raise KeyError(f"{project} {version}")
 
 
-def write_plan(folder: Path, org: dict) -> Path:
+def write_plan(folder: Path, org: dict, *, gitlab: bool = False) -> Path:
     """A plan over the sandbox organisation that exercises every rule: done, at-risk, off-track, drift."""
     now = datetime.fromisoformat(org["now"].replace("Z", "+00:00")).date()
     people = [p for p in org["people"] if p["key"] != "plansync-bot"]
@@ -104,7 +124,8 @@ def write_plan(folder: Path, org: dict) -> Path:
     ]
     for person in people:
         lines += [f"[people.{person['key']}]", f'name = "{person["display_name"]}"',
-                  f'jira = "{person["email"]}"', f'github = "{person["github_login"]}"', ""]
+                  f'jira = "{person["email"]}"', f'github = "{person["github_login"]}"']
+        lines += [f'gitlab = "{person["github_login"]}"', ""] if gitlab else [""]
     owner = [p["key"] for p in people]
     milestones = [
         ("alpha", "Private alpha", alpha, owner[0], [], 'project = CHK AND fixVersion = "Alpha"',
@@ -125,6 +146,10 @@ def write_plan(folder: Path, org: dict) -> Path:
                   "depends_on = [" + ", ".join(f'"{d}"' for d in deps) + "]", "",
                   "  [[milestones.scope]]", '  tracker = "jira"', f"  jql = '{jql}'", "",
                   "  [[milestones.scope]]", '  tracker = "github"', f'  repo = "{repo}"', f'  {kind} = "{value}"', ""]
+        if gitlab:
+            where, path, narrow, name = GITLAB_SCOPES[key]
+            lines += ["  [[milestones.scope]]", '  tracker = "gitlab"', f'  {where} = "{path}"',
+                      f'  {narrow} = "{name}"', ""]
     lines += ["[[risks]]", 'title = "Payment provider certification may slip"', 'milestone = "payments"',
               'likelihood = "medium"', 'impact = "high"',
               'mitigation = "Keep the fallback provider integration warm"', f'owner = "{owner[3]}"', "",
@@ -133,6 +158,8 @@ def write_plan(folder: Path, org: dict) -> Path:
               "",
               "[[watch]]", 'tracker = "jira"', 'jql = "project = CHK"', "",
               "[[watch]]", 'tracker = "github"', 'repo = "acme/checkout-web"', ""]
+    if gitlab:
+        lines += ["[[watch]]", 'tracker = "gitlab"', 'project = "acme/platform/checkout"', ""]
     path = folder / "plan.toml"
     path.write_text("\n".join(lines))
     return path
@@ -202,9 +229,10 @@ def _run_demo(folder: Path, *, scale: int, seed: int, say: Callable[..., None], 
     sandbox = Sandbox(seed=seed, scale=scale, now=DEMO_START, validate=validate)
     sandbox.start()
     try:
-        config = write_config(folder, sandbox)
-        plan = write_plan(folder, sandbox.org)
-        say(f"sandbox  Jira {sandbox.jira_url}  GitHub {sandbox.github_url}  ({scale} issues, seed {seed})")
+        config = write_config(folder, sandbox, gitlab=True)
+        plan = write_plan(folder, sandbox.org, gitlab=True)
+        say(f"sandbox  Jira {sandbox.jira_url}  GitHub {sandbox.github_url}  GitLab {sandbox.gitlab_url}  "
+            f"({scale} issues, seed {seed})")
         say(f"files    {config}  {plan}")
         with environment(sandbox_env(sandbox.clock.now())):
             say(f"run 1    {sandbox.clock.now():%Y-%m-%d} (a week ago)")
@@ -225,5 +253,5 @@ def _run_demo(folder: Path, *, scale: int, seed: int, say: Callable[..., None], 
     say("")
     say(f"Report: {latest}")
     say("It shows each milestone's health with reasons, progress and forecast, the burn-up charts, what")
-    say("changed this week, workload per person across Jira and GitHub, unplanned work, risks and drift.")
+    say("changed this week, workload per person across Jira, GitHub and GitLab, unplanned work, risks and drift.")
     return int(ExitCode.OK)

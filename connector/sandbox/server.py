@@ -12,7 +12,7 @@ import time
 
 from werkzeug.wrappers import Request, Response
 
-from . import github_api, github_work, jira_agile, jira_api, jira_work  # noqa: F401  (they register routes)
+from . import github_api, github_work, gitlab_api, jira_agile, jira_api, jira_work  # noqa: F401  (they register routes)
 from .faults import RequestRecord
 from .wire import BadRequest, Req, Resp, json_resp
 
@@ -22,7 +22,7 @@ JIRA_PAT = "sandbox-jira-pat"
 GITHUB_TOKEN = "sandbox-github-token"
 # Jira answers serverInfo to a request without credentials (wrong credentials still get 401).
 ANONYMOUS = {"jira.server_info"}
-PREFIXES = (("/jira-server", "server"), ("/jira", "cloud"), ("/github", "github"))
+PREFIXES = (("/jira-server", "server"), ("/jira", "cloud"), ("/github", "github"), gitlab_api.PREFIX)
 
 
 def _flavour(path: str) -> tuple[str, str, str]:
@@ -46,6 +46,8 @@ def _auth_ok(flavour: str, header: str) -> bool:
 
 
 def _unauthorized(flavour: str) -> Resp:
+    if flavour == "gitlab":
+        return gitlab_api.unauthorized()
     if flavour == "github":
         return github_api.gh_error(401, "Bad credentials")
     if flavour == "cloud":
@@ -100,7 +102,9 @@ class App:
             self._drop(environ)
             # werkzeug treats a ConnectionError from the app as a dropped connection and stays quiet.
             raise ConnectionAbortedError("sandbox fault: connection dropped")
-        router = github_api.router if flavour == "github" else jira_api.router
+        router = {"github": github_api.router, "gitlab": gitlab_api.router}.get(flavour, jira_api.router)
+        if flavour == "gitlab":  # GitLab ids are URL-encoded paths: route on the path as sent
+            sub = gitlab_api.raw_path(environ, request.path)[len(prefix):] or "/"
         name, fn, params = router.match(method, sub) if flavour else ("not_found", None, {})
         status_rule = next((r for r in fired if r.kind in ("status", "expired_token")), None)
         base = request.host_url.rstrip("/") + prefix
@@ -112,11 +116,12 @@ class App:
                 resp.headers.setdefault("Content-Type", "text/html;charset=UTF-8")
         elif not flavour:
             resp = json_resp({"message": "Not Found"}, 404)
-        elif not _auth_ok(flavour, request.headers.get("Authorization", "")) and not (
+        elif not (gitlab_api.auth_ok(request.headers) if flavour == "gitlab"
+                  else _auth_ok(flavour, request.headers.get("Authorization", ""))) and not (
                 name in ANONYMOUS and not request.headers.get("Authorization")):
             resp = _unauthorized(flavour)
         elif fn is None:
-            resp = (github_api.not_found() if flavour == "github"
+            resp = (github_api.not_found() if flavour == "github" else gitlab_api.not_found() if flavour == "gitlab"
                     else Resp(404 if name == "not_found" else 405, b""))
         elif flavour == "github" and sb.gh_exhausted(request.headers.get("Authorization", "")) \
                 and name != "github.rate_limit":
@@ -134,6 +139,8 @@ class App:
                                   e.status))
         if flavour == "github":
             self._github_headers(request, resp, name)
+        elif flavour == "gitlab":
+            gitlab_api.rate_headers(self.sb, request, resp)
         resp.faulted = bool(status_rule) or any(r.kind in ("truncate", "malformed") for r in fired)
         for r in fired:
             if r.kind == "truncate" and resp.body:
@@ -192,6 +199,7 @@ def serve(port: int = 8765, seed: int = 1, scale: int = 2000, host: str = "127.0
     say(f"  Jira Cloud:   {sb.jira_url}   basic auth {JIRA_EMAIL} / {JIRA_TOKEN}")
     say(f"  Jira Server:  {sb.jira_server_url}   bearer PAT {JIRA_PAT} (or the basic auth above)")
     say(f"  GitHub:       {sb.github_url}   token {GITHUB_TOKEN}")
+    say(f"  GitLab:       {sb.gitlab_url}   PRIVATE-TOKEN {gitlab_api.TOKEN}")
     say(f"  Controls:     {url}/_sandbox/org, /requests, /counts, /faults, /clock, /simulate")
     try:
         sb.wait()

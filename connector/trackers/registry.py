@@ -13,7 +13,7 @@ from connector.trackers.base import TrackerKind
 
 log = logging.getLogger(__name__)
 
-BUILTIN = ("connector.trackers.jira:KIND", "connector.trackers.github:KIND")
+BUILTIN = ("connector.trackers.jira:KIND", "connector.trackers.github:KIND", "connector.trackers.gitlab:KIND")
 ENTRY_POINT_GROUP = "plansync.trackers"
 
 _kinds: dict[str, TrackerKind] | None = None
@@ -79,6 +79,9 @@ def kind_for_scope(raw: dict[str, Any]) -> TrackerKind | None:
 
 def scope_from(raw: dict[str, Any], kind_name: str | None = None):
     """A scope table as its kind's model (pydantic ValidationError on bad keys)."""
+    raw = dict(raw)
+    stored = raw.pop("kind", None)  # a dumped scope names its kind (Scope._with_kind)
+    kind_name = kind_name or (stored if isinstance(stored, str) and stored in kinds() else None)
     chosen = kind(kind_name) if kind_name else kind_for_scope(raw)
     if chosen is None:
         raise ValueError("cannot tell which tracker kind this scope is for: "

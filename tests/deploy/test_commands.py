@@ -81,6 +81,8 @@ def test_every_deploy_file_is_checked_by_some_test():
         "cron/plansync.cron", "cron/plansync-with-env",
         "systemd/plansync.service", "systemd/plansync.timer",
         "github-actions/plansync.yml",
+        # checked by tests/deploy/test_gitlab_examples.py (the README there is the how-to)
+        "examples/gitlab/config.toml", "examples/gitlab/cronjob-sync-gitlab.yaml", "examples/gitlab/README.md",
     }
     present = {str(p.relative_to(DEPLOY)) for p in DEPLOY.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     kubernetes = {p for p in present if p.startswith("kubernetes/")}
