@@ -8,14 +8,14 @@ import pytest
 
 from tests.deploy.commands import DEPLOY, REPO, CommandLine, UnknownCommandLine, resolve, run_help
 from tests.deploy.files import (
+    REVIEW_WORKFLOW,
+    WORKFLOW,
     all_command_lines,
     compose_commands,
     crontab_commands,
     dockerfile_commands,
     kubernetes_commands,
     systemd_commands,
-    REVIEW_WORKFLOW,
-    WORKFLOW,
     workflow_commands,
 )
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.files import REVIEW_WORKFLOW, WORKFLOW, heredoc, load_workflow, rel, workflow_commands
 from tests.deploy.commands import resolve
+from tests.deploy.files import REVIEW_WORKFLOW, WORKFLOW, heredoc, load_workflow, rel, workflow_commands
 
 MARKER = "<!-- plansync:plan-review -->"
 
@@ -93,7 +93,7 @@ def test_the_review_step_writes_the_markdown_and_its_exit_code(checkout):
     assert proc.returncode == 0, proc.stderr[-2000:]
     review = (folder / "review.md").read_text()
     assert review.startswith("### plansync plan review: `origin/main:plan.toml` → `plan.toml`")
-    assert 'milestone `beta` renamed: "Public beta" → "Public beta \\(late\\)"' in review
+    assert 'milestone `beta` renamed: "Public beta" → "Public beta (late)"' in review
     assert output.read_text() == "rc=0\n"
     assert not [r for r in sb.log if r.method != "GET"]
     # a malformed change: the comment carries validate's one line, and the step says the exit code

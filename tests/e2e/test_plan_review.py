@@ -84,7 +84,7 @@ def _json(proc) -> dict:
 
 def test_each_kind_of_plan_edit_is_named_with_both_values(review):
     keys = review.keys
-    extra = """
+    extra = f"""
 [people.eli]
 name = "Eli"
 jira = "eli@example.com"
@@ -96,13 +96,13 @@ due = 2027-09-30
 
   [[milestones.scope]]
   tracker = "jira"
-  items = ["{k}"]
+  items = ["{keys[25]}"]
 
 [[risks]]
 title = "Vendor slips"
 milestone = "big"
 likelihood = "high"
-""".format(k=keys[25])
+"""
     doc = _json(review.propose(big_due="2027-07-15", extra=extra))
     edits = {(e["what"], e["subject"]): (e["before"], e["after"]) for e in doc["plan_changes"]}
     assert edits[("due_moved", "big")] == ("2027-06-30", "2027-07-15")
@@ -136,6 +136,14 @@ def test_renames_removals_and_scope_moves(review):
     assert "guarded: 2 of 20 items, 10.0 %" in out and "apply would refuse" not in out
     leaving = [line for line in out.splitlines() if "[scope]" in line]
     assert len(leaving) == 2 and keys[10] in leaving[0] and keys[11] in leaving[1]
+    assert len(_tracker_writes(review.sandbox)) == review.writes_before
+
+
+def test_markdown_is_for_a_review_only(review):
+    proc = review.cli("plan", "--format", "markdown")
+    assert proc.returncode == 2 and "markdown is for a plan review" in proc.stderr
+    both = review.cli("plan", "--proposed", str(review.plan), "--against", "main")
+    assert both.returncode == 2 and "not both" in both.stderr
 
 
 def test_a_rescope_that_trips_the_guard_is_flagged_before_merging(review):
@@ -194,6 +202,5 @@ def test_against_a_git_ref_and_its_errors(review):
     subprocess.run([*git, "rm", "-q", "--cached", "plan.toml"], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "drop"], check=True)
     missing = review.cli("plan", "--against", "HEAD")
-    assert missing.returncode == 2 and "does not exist in 'HEAD'" in missing.stderr
-    (folder / "plan.toml").write_text("")
+    assert missing.returncode == 2 and "not in 'HEAD'" in missing.stderr
     assert len(_tracker_writes(review.sandbox)) == review.writes_before
