@@ -204,3 +204,10 @@ def test_against_a_git_ref_and_its_errors(review):
     missing = review.cli("plan", "--against", "HEAD")
     assert missing.returncode == 2 and "not in 'HEAD'" in missing.stderr
     assert len(_tracker_writes(review.sandbox)) == review.writes_before
+
+
+def test_a_new_scope_the_tracker_rejects_fails_the_review_and_holds_its_changes_back(review):
+    proc = review.propose(fmt="text", big_jql="project = CHK AND priority = High")  # the sandbox has no priority
+    assert proc.returncode == 1
+    assert "held back:" in proc.stdout and "plansync: tracker 'jira' failed" in proc.stdout
+    assert "Traceback" not in proc.stderr
