@@ -79,10 +79,22 @@ def sync(config: ConfigOpt = None, plan: PlanOpt = None, tracker: TrackerOpt = N
 def plan_cmd(config: ConfigOpt = None, plan: PlanOpt = None,
              as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
              detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="exit 3 when there are changes")] = False,
-             no_sync: Annotated[bool, typer.Option("--no-sync", help="use the store as is; do not pull first")] = False) -> None:
-    """Reconcile and print the label changes apply would make."""
-    _done(_commands().plan(config, plan, as_json=as_json, detailed_exitcode=detailed_exitcode,
-                                    sync_first=not no_sync))
+             no_sync: Annotated[bool, typer.Option("--no-sync", help="use the store as is; do not pull first")] = False,
+             proposed: Annotated[Path | None, typer.Option("--proposed", help="review a proposed plan file against --plan: what merging it would do")] = None,
+             against: Annotated[str | None, typer.Option("--against", help="review --plan against the plan file at this git ref, e.g. origin/main")] = None,
+             fmt: Annotated[str | None, typer.Option("--format", help="text, json, or (for a review) markdown")] = None) -> None:
+    """Reconcile and print the label changes apply would make (with --proposed or --against: a plan review)."""
+    if proposed is not None or against is not None:
+        if as_json and fmt not in (None, "json"):
+            raise typer.BadParameter("--json and --format disagree", param_hint="--format")
+        _done(_commands().review(config, plan, proposed=proposed, against=against,
+                                 fmt="json" if as_json else (fmt or "text"), detailed_exitcode=detailed_exitcode,
+                                 sync_first=not no_sync))
+    if fmt not in (None, "text", "json"):
+        raise typer.BadParameter("markdown is for a plan review (--proposed or --against); expected text or json",
+                                 param_hint="--format")
+    _done(_commands().plan(config, plan, as_json=as_json or fmt == "json", detailed_exitcode=detailed_exitcode,
+                           sync_first=not no_sync))
 
 
 @app.command()

@@ -210,3 +210,72 @@ def _check_scopes(adapter, name: str, declared, lines: list[str]) -> int:
         failed += problem is not None
         lines.append(f"FAIL  {name} {scope}: {problem}" if problem else f"ok    {name} {scope}")
     return failed
+
+
+def review(config, plan, *, proposed: Path | None = None, against: str | None = None, fmt: str = "text",
+           detailed_exitcode: bool = False, sync_first: bool = True) -> Result:
+    """What merging a plan change would do, without writing to any tracker: the current plan (`--plan`, or
+    the plan at git ref `against`) and the proposed one (`proposed`, or `--plan`) reconciled against the
+    same store state at the same instant. The store is pulled for the current plan's scopes (as `plan`
+    does); scopes only the proposed plan has are read into memory and never stored."""
+    from connector import clock
+    from connector.review import build_review
+    from connector.review_render import render_review_json, render_review_markdown, render_review_text
+    from connector.review_source import load_plan_at, plan_path
+
+    if fmt not in ("text", "markdown", "json"):
+        raise ConfigError(f"unknown format {fmt!r}; expected text, markdown or json", key="--format")
+    if (proposed is None) == (against is None):
+        raise ConfigError("give --proposed FILE or --against REF, not both", key="--against")
+    inputs = load_inputs(config, plan)
+    if against is not None:
+        before, before_source = load_plan_at(against, plan, inputs.settings)
+        after, after_source = inputs.plan, str(plan_path(plan))
+        inputs = inputs._replace(plan=before)
+    else:
+        from connector.plan_file import load_plan
+
+        before, before_source = inputs.plan, str(plan_path(plan))
+        after, after_source = load_plan(proposed, inputs.settings), str(proposed)
+    known = {s.id for s in before.all_scopes()}
+    unpulled = [s for s in after.all_scopes() if s.id not in known]
+    names = select_trackers(inputs.settings, None)
+    check_tokens(inputs.settings, (names if sync_first else []) + sorted({s.tracker for s in unpulled}))
+    limits = {"max_share": inputs.settings.apply.max_change_share,
+              "min_guarded": inputs.settings.apply.min_guarded_changes}
+    found: list = []
+
+    def body(run: Run) -> None:
+        from connector.changes import plan_changes as diff
+
+        if sync_first:
+            pipeline.pull(run, full=False)
+        extra = pipeline.pull_unstored(run, unpulled) if unpulled else None
+        now = clock.now()  # one instant for both sides
+        current = pipeline.reconcile_plan(run, before, now=now)
+        future = pipeline.reconcile_plan(run, after, now=now, unstored=extra)
+        prefix, records, recorded = run.settings.labels.prefix, run.store.label_records(), run.store.recorded_trackers()
+        hold = {n: "this run's read of the tracker failed" for n in run.summary.failed_trackers}
+        folds = {name: registry.kind(t.kind).fold_label for name, t in run.settings.trackers.items()}
+        run.change_plan = diff(future, prefix, records, recorded, hold=hold, folds=folds)
+        notes = tuple(f"scope {s.describe()} is new: read for this review, not stored" for s in unpulled)
+        found.append(build_review(before, after, current, future, run.change_plan, diff(current, prefix, records,
+                                  recorded, hold=hold, folds=folds), before_source=before_source, after_source=after_source,
+                                  notes=notes, **limits))
+        if fmt == "json":
+            run.output.append(render_review_json(found[0]))
+        elif fmt == "markdown":
+            run.output.append(render_review_markdown(found[0], future))
+        else:
+            run.output.append(render_review_text(found[0], future))
+
+    run = execute("plan", inputs, names, lambda store: sync_leases(names) if sync_first else [], body,
+                  record=sync_first, announce=False)
+    if run.summary.outcome is Outcome.SKIPPED:
+        return _result(run)
+    run.output.extend(run.summary.problems())
+    if run.summary.settle() is not Outcome.SUCCESS:
+        return Result(int(ExitCode.FAILED), run.output, run)
+    if detailed_exitcode and run.change_plan is not None and run.change_plan.changes:
+        return Result(int(ExitCode.CHANGES_PENDING), run.output, run)
+    return Result(int(ExitCode.OK), run.output, run)

@@ -7,6 +7,7 @@ writes come from the same reconciliation.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 from connector import clock, progress
 from connector.errors import ConfigError, StoreError, TrackerError, UnsafePlan
@@ -66,18 +67,63 @@ def pull_tracker(run: Run, name: str, *, full: bool) -> None:
 
 def reconcile(run: Run):
     """Reconcile the plan with the store's items, once per run (later steps reuse the result)."""
-    from connector.reconcile import reconcile as reconcile_items
-
     if run.reconciliation is None:
-        settings, declared, store = run.settings, run.plan, run.store
-        remote = [s.id for s in declared.all_scopes() if s.remote]
-        run.reconciliation = reconcile_items(
-            declared, store.items(), store.scope_members(remote), store.milestones(),
-            store.done_events(since=None), now=clock.now(), prefix=settings.labels.prefix,
-            stale_days=settings.reconcile.stale_days, forecast_runs=settings.reconcile.forecast_runs,
-            seed=settings.reconcile.seed, forecast_window_days=settings.reconcile.forecast_window_days)
+        run.reconciliation = reconcile_plan(run, run.plan, now=clock.now())
         run.reconciled += 1
     return run.reconciliation
+
+
+def reconcile_plan(run: Run, declared, *, now, unstored: Unstored | None = None):
+    """Reconcile any plan with the store's items (plus `unstored`: what a review read of scopes the store
+    has never pulled), without keeping the result on the run."""
+    from connector.reconcile import reconcile as reconcile_items
+
+    settings, store = run.settings, run.store
+    remote = [s.id for s in declared.all_scopes() if s.remote]
+    items, members, milestones = store.items(), store.scope_members(remote), store.milestones()
+    if unstored is not None:
+        known = {i.uid for i in items}
+        items += [i for uid, i in unstored.items.items() if uid not in known]
+        members.update({sid: uids for sid, uids in unstored.members.items() if sid in remote})
+        milestones += list(unstored.milestones)
+    return reconcile_items(
+        declared, items, members, milestones, store.done_events(since=None), now=now,
+        prefix=settings.labels.prefix, stale_days=settings.reconcile.stale_days,
+        forecast_runs=settings.reconcile.forecast_runs, seed=settings.reconcile.seed,
+        forecast_window_days=settings.reconcile.forecast_window_days)
+
+
+@dataclass
+class Unstored:
+    """Items, scope membership and tracker milestones read for a review, held in memory only."""
+
+    items: dict = field(default_factory=dict)
+    members: dict = field(default_factory=dict)
+    milestones: list = field(default_factory=list)
+
+
+def pull_unstored(run: Run, scopes) -> Unstored:
+    """Read `scopes` in full into memory and store nothing of it (no items, cursors or membership): a plan
+    review must not change what the scheduled apply sees. A tracker's failure stays its own."""
+    out = Unstored()
+    for name in sorted({s.tracker for s in scopes}):
+        mine = tuple(s for s in scopes if s.tracker == name)
+        outcome = run.summary.tracker(name)
+        try:
+            adapter = run.adapter(name)
+            with progress.status(f"reading {len(mine)} proposed scope(s) of {name}"):
+                result = adapter.pull(PullSpec(scopes=mine, cursors={}))
+            outcome.stats = adapter.stats.as_dict()
+        except TrackerError as exc:
+            outcome.ok, outcome.error = False, str(exc)
+            log.error("%s", exc)
+            continue
+        for scope in result.scopes:
+            out.members[scope.scope_id] = frozenset(item.uid for item in scope.items)
+        out.items.update({item.uid: item for item in result.all_items().values()})
+        out.milestones += result.milestones
+        log.info("%s: read %d item(s) of %d proposed scope(s), not stored", name, len(result.all_items()), len(mine))
+    return out
 
 
 def held(run: Run):

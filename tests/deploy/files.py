@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ SERVICE = DEPLOY / "systemd" / "plansync.service"
 TIMER = DEPLOY / "systemd" / "plansync.timer"
 KUBERNETES = DEPLOY / "kubernetes"
 WORKFLOW = DEPLOY / "github-actions" / "plansync.yml"
+REVIEW_WORKFLOW = DEPLOY / "github-actions" / "plan-review.yml"
+WORKFLOWS = (WORKFLOW, REVIEW_WORKFLOW)
 
 
 def rel(path: Path) -> str:
@@ -200,20 +203,38 @@ def kubernetes_commands() -> list[CommandLine]:
 
 # --- GitHub Actions --------------------------------------------------------------------------------
 
-def load_workflow() -> dict:
-    workflow = yaml.safe_load(WORKFLOW.read_text())
+def load_workflow(path: Path = WORKFLOW) -> dict:
+    workflow = yaml.safe_load(path.read_text())
     if True in workflow:  # YAML 1.1 reads the bare key `on` as a boolean
         workflow["on"] = workflow.pop(True)
     return workflow
 
 
-def workflow_commands() -> list[CommandLine]:
+_HEREDOC = re.compile(r"<<-?\s*'?(\w+)'?[^\n]*\n.*?^\s*\1\s*$", re.DOTALL | re.MULTILINE)
+
+
+def without_heredocs(script: str) -> str:
+    """A step's shell with the bodies of here-documents dropped (they are another language's code)."""
+    return _HEREDOC.sub("", script)
+
+
+def heredoc(script: str, name: str) -> str:
+    """The body of the here-document `<<'NAME'` in a step's shell, dedented."""
+    import textwrap
+
+    found = re.search(rf"<<-?\s*'?{name}'?[^\n]*\n(.*?)^\s*{name}\s*$", script, re.DOTALL | re.MULTILINE)
+    assert found, f"no here-document {name}"
+    return textwrap.dedent(found.group(1))
+
+
+def workflow_commands(path: Path | None = None) -> list[CommandLine]:
     found: list[CommandLine] = []
-    for job_name, job in load_workflow()["jobs"].items():
-        for index, step in enumerate(job["steps"]):
-            if "run" in step:
-                found += from_shell_script(step["run"], f"{rel(WORKFLOW)} {job_name} step {index} "
-                                                        f"({step.get('name', '')})")
+    for each in (path,) if path else WORKFLOWS:
+        for job_name, job in load_workflow(each)["jobs"].items():
+            for index, step in enumerate(job["steps"]):
+                if "run" in step:
+                    found += from_shell_script(without_heredocs(step["run"]),
+                                               f"{rel(each)} {job_name} step {index} ({step.get('name', '')})")
     return found
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from tests.deploy.commands import DEPLOY, REPO, CommandLine, UnknownCommandLine, resolve, run_help
 from tests.deploy.files import (
+    REVIEW_WORKFLOW,
+    WORKFLOW,
     all_command_lines,
     compose_commands,
     crontab_commands,
@@ -23,7 +25,7 @@ COMMAND_LINES = all_command_lines()
 @pytest.mark.parametrize("line", COMMAND_LINES, ids=str)
 def test_the_command_line_resolves_against_the_cli(line: CommandLine, monkeypatch):
     command, _ = resolve(line.argv)
-    assert command in {"run", "sync", "apply", "report", "validate"}, f"{line}: unexpected command {command!r}"
+    assert command in {"run", "sync", "apply", "report", "validate", "plan"}, f"{line}: unexpected command {command!r}"
     output = run_help(line.argv, monkeypatch)
     assert command.split()[-1] in output
 
@@ -38,7 +40,8 @@ def test_each_file_runs_the_commands_it_is_meant_to():
     assert commands(crontab_commands()) == {"run": 1}
     assert commands(systemd_commands()) == {"run": 1}
     assert commands(kubernetes_commands()) == {"sync": 2, "apply": 1, "report": 1}
-    assert commands(workflow_commands()) == {"validate": 1, "run": 2}  # with and without --full
+    assert commands(workflow_commands(WORKFLOW)) == {"validate": 1, "run": 2}  # with and without --full
+    assert commands(workflow_commands(REVIEW_WORKFLOW)) == {"plan": 2}  # with a private store, and the shared one
 
 
 def test_unattended_runs_log_json_and_sync_jobs_name_their_tracker():
@@ -80,7 +83,7 @@ def test_every_deploy_file_is_checked_by_some_test():
         "Dockerfile", "docker-compose.yml", "bin/plansync-job",
         "cron/plansync.cron", "cron/plansync-with-env",
         "systemd/plansync.service", "systemd/plansync.timer",
-        "github-actions/plansync.yml",
+        "github-actions/plansync.yml", "github-actions/plan-review.yml",
         # checked by tests/deploy/test_gitlab_examples.py (the README there is the how-to)
         "examples/gitlab/config.toml", "examples/gitlab/cronjob-sync-gitlab.yaml", "examples/gitlab/README.md",
     }
