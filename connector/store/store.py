@@ -16,9 +16,10 @@ from sqlalchemy import Connection, func, select, update
 
 from connector import clock
 from connector.adapters.base import LabelChange, PullResult
-from connector.errors import LeaseHeld
+from connector.errors import LeaseHeld, StoreError
 from connector.model import Cursor, Milestone, Plan, Presence, WorkItem
-from connector.store import bulk, engine, history, lease
+from connector.store import bulk, engine, history, lease, retention
+from connector.store import info as info_module
 from connector.store.codec import clean_text, dump_list, item_from_row, load_tuple, milestone_from_row
 from connector.store.pulls import SaveSummary, apply_row_changes, load_cursors, save_pull
 from connector.store.records import JOURNAL_NEXT, RUN_OUTCOMES, ItemChange, JournalEntry
@@ -50,24 +51,37 @@ class Store:
         self._write_engine = self._engine.execution_options(**engine.WRITE)
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True, busy_timeout: float = engine.SQLITE_BUSY_TIMEOUT) -> Store:
+    def open(cls, url: str, *, migrate: bool = True, require_current: bool = False,
+             migrate_wait: float = engine.MIGRATE_WAIT,
+             busy_timeout: float = engine.SQLITE_BUSY_TIMEOUT) -> Store:
         """Connect and bring the schema to the newest migration.
 
-        `busy_timeout` (seconds, SQLite only) is how long a writer waits for another one's lock.
+        `migrate=False, require_current=True` is for teams that migrate explicitly (`plansync store
+        upgrade`): an out-of-date schema is then an error, not a migration. `migrate_wait` (seconds)
+        is how long to wait for another migrator (then MigrationLocked, exit 4); `busy_timeout`
+        (seconds, SQLite only) is how long a writer waits for another one's lock.
         """
         store = cls(url, busy_timeout=busy_timeout)
-        if migrate:
-            try:
-                store.upgrade()
-            except BaseException:
-                store.close()
-                raise
+        try:
+            if migrate:
+                store.upgrade(wait=migrate_wait)
+            elif require_current:
+                store.require_current_schema()
+        except BaseException:
+            store.close()
+            raise
         return store
 
-    def upgrade(self, revision: str = "head") -> None:
-        """Apply migrations up to `revision` (Store.open does this for "head")."""
+    def upgrade(self, revision: str = "head", *, wait: float = engine.MIGRATE_WAIT) -> bool:
+        """Apply migrations up to `revision` (Store.open does this for "head"); True when it migrated."""
         with self._errors():
-            engine.migrate(self._engine, revision)
+            return engine.migrate(self._engine, revision, wait=wait)
+
+    def require_current_schema(self) -> None:
+        current, head = self.schema_revision(), engine.head_revision()
+        if current != head:
+            raise StoreError(f"store {self.url_for_display}: schema is at {current or 'empty'}, this plansync "
+                             f"needs {head}; run `plansync store upgrade` (store.auto_migrate is off)")
 
     def close(self) -> None:
         self._engine.dispose()
@@ -135,9 +149,10 @@ class Store:
         return as_utc(value) if isinstance(value, datetime) else None
 
     def sync_count(self, tracker: str) -> int:
+        """Good syncs of `tracker` ever, pruned ones included (the census cadence counts them)."""
         query = select(func.count()).select_from(tracker_syncs).where(
             tracker_syncs.c.tracker == tracker, tracker_syncs.c.ok.is_(True))
-        return self._read(lambda c: c.execute(query).scalar_one())
+        return self._read(lambda c: c.execute(query).scalar_one() + retention.pruned_syncs(c, tracker))
 
     def runs(self, limit: int = 20) -> list[dict]:
         """The newest runs first, each with its per-tracker sync results under "syncs"."""
@@ -219,6 +234,33 @@ class Store:
 
     def done_events(self, since: datetime | None = None) -> list[tuple[str, str, datetime]]:
         return self._read(lambda c: history.done_events(c, as_utc(since) if since else None))
+
+    # --- retention and upkeep -----------------------------------------------------------------
+
+    def prune(self, keep_days: int, now: datetime | None = None, *,
+              batch: int = retention.DEFAULT_BATCH) -> retention.PruneCounts:
+        """One bounded step of retention (DESIGN section 12): at most about `batch` rows of each kind,
+        each kind in its own short transaction. `counts.more` says another call has work left."""
+        edge = retention.cutoff(keep_days, as_utc(now or clock.now()))
+        counts = retention.PruneCounts()
+        counts.versions, more_versions = self._write(lambda c: retention.thin_versions(c, edge, batch))
+        counts.runs, counts.syncs, more_runs = self._write(lambda c: retention.prune_runs(c, edge, batch))
+        counts.journal, more_journal = self._write(lambda c: retention.prune_journal(c, edge, batch))
+        counts.more = more_versions or more_runs or more_journal
+        return counts
+
+    def prune_all(self, keep_days: int, now: datetime | None = None, *,
+                  batch: int = retention.DEFAULT_BATCH) -> retention.PruneCounts:
+        """Prune until nothing beyond the window is left (`plansync store prune`)."""
+        total = retention.PruneCounts(more=True)
+        while total.more:
+            total.add(self.prune(keep_days, now, batch=batch))
+        return total
+
+    def info(self) -> info_module.StoreInfo:
+        head = engine.head_revision()
+        return self._read(lambda c: info_module.collect(c, url=self.url_for_display,
+                                                        schema=engine.current_revision_on(c), head=head))
 
     # --- plan snapshots -------------------------------------------------------------------------
 
