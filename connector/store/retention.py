@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, select, update
 
 from connector.store import bulk
 from connector.store.tables import item_versions, runs, store_meta, tracker_syncs, write_journal
@@ -18,6 +18,7 @@ from connector.store.types import as_utc
 
 FINISHED_JOURNAL = ("confirmed", "failed", "superseded")  # planned/sent are kept: a resumed apply needs them
 THINNED_BEFORE = "retention.thinned_before"  # versions before this UTC midnight are one per item per day
+JOURNAL_MARK = "retention.journal_settled_id"  # journal ids up to this one were looked at and settled
 PRUNED_SYNCS = "retention.pruned_ok_syncs"  # {tracker: n}: keeps sync_count (the census cadence) monotonic
 DEFAULT_BATCH = 2000
 
@@ -124,17 +125,27 @@ def thin_versions(conn: Connection, edge: Cutoff, batch: int) -> tuple[int, bool
 def prune_runs(conn: Connection, edge: Cutoff, batch: int) -> tuple[int, int, bool]:
     """Delete up to `batch` runs started before the cutoff, with their tracker syncs.
 
-    Each tracker's newest good sync is kept whatever its age (it is the data's freshness), and the
-    good syncs deleted are counted in store_meta so the census cadence (every N-th sync) is unchanged.
+    Reads from the oldest run id on, so the cost is the batch, not the table. Each tracker's newest
+    good sync is kept whatever its age (it is the data's freshness), and the good syncs deleted are
+    counted in store_meta so the census cadence (every N-th sync) is unchanged.
     """
     s = tracker_syncs.c
-    newest_ok = select(func.max(s.id)).where(s.ok.is_(True)).group_by(s.tracker)
-    protected = set(conn.execute(select(s.run_id).where(s.id.in_(newest_ok))).scalars())
-    ids = [i for i in conn.execute(select(runs.c.id).where(runs.c.started < edge.at)
-                                   .order_by(runs.c.id).limit(batch + len(protected))).scalars()
-           if i not in protected][:batch]
+    oldest = conn.execute(select(runs.c.started).order_by(runs.c.id).limit(1)).scalar_one_or_none()
+    if oldest is None or as_utc(oldest) >= edge.at:
+        return 0, 0, False  # the usual case inside a run: one primary-key lookup
+    head = conn.execute(select(runs.c.id, runs.c.started).order_by(runs.c.id).limit(batch + 64)).all()
+    ids = []
+    for r in head:
+        if as_utc(r.started) >= edge.at:
+            break
+        ids.append(r.id)
     if not ids:
         return 0, 0, False
+    newer = tracker_syncs.alias("newer")
+    protected = set(conn.execute(select(s.run_id).where(
+        s.run_id.in_(ids), s.ok.is_(True),
+        ~exists().where(newer.c.tracker == s.tracker, newer.c.ok.is_(True), newer.c.id > s.id))).scalars())
+    ids = [i for i in ids if i not in protected][:batch]
     counted: dict[str, int] = {}
     syncs = 0
     for part in bulk.chunks(ids):
@@ -152,9 +163,24 @@ def prune_runs(conn: Connection, edge: Cutoff, batch: int) -> tuple[int, int, bo
 
 
 def prune_journal(conn: Connection, edge: Cutoff, batch: int) -> tuple[int, bool]:
+    """Delete finished entries last updated before the cutoff, oldest id first, up to `batch`.
+
+    A watermark (the highest id looked at and settled) keeps each call to the batch's cost; entries
+    behind it that stay are unfinished ones (planned or sent), which a resumed apply still needs.
+    """
     j = write_journal.c
-    ids = list(conn.execute(select(j.id).where(j.state.in_(FINISHED_JOURNAL), j.updated < edge.at)
-                            .order_by(j.id).limit(batch)).scalars())
-    for part in bulk.chunks(ids):
+    mark = int(get_meta(conn, JOURNAL_MARK) or 0)
+    rows = conn.execute(select(j.id, j.state, j.updated).where(j.id > mark).order_by(j.id).limit(batch)).all()
+    drop: list[int] = []
+    settled = mark
+    for r in rows:
+        if as_utc(r.updated) >= edge.at:
+            break  # this one and every newer entry is inside the window (or was touched recently)
+        if r.state in FINISHED_JOURNAL:
+            drop.append(r.id)
+        settled = r.id
+    for part in bulk.chunks(drop):
         conn.execute(delete(write_journal).where(j.id.in_(part)))
-    return len(ids), len(ids) == batch
+    if settled != mark:
+        set_meta(conn, JOURNAL_MARK, str(settled))
+    return len(drop), len(rows) == batch and settled == rows[-1].id
