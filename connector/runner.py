@@ -68,7 +68,20 @@ def _holder() -> str:
 def _open_store(settings: Settings):
     from connector.store import Store
 
-    return Store.open(settings.store.url)
+    conf = settings.store  # auto_migrate off: an old schema is an error until `plansync store upgrade`
+    return Store.open(conf.url, migrate=conf.auto_migrate, require_current=not conf.auto_migrate,
+                      migrate_wait=conf.migrate_wait_seconds)
+
+
+def _prune_step(store, settings: Settings) -> None:
+    """Retention (DESIGN section 12): one bounded prune step at the end of each `run`. A failure here
+    is logged, not fatal: the run's own work is done and the next run prunes again."""
+    try:
+        counts = store.prune(settings.store.keep_days, clock.now(), batch=settings.store.prune_batch)
+    except StoreError as exc:
+        log.error("retention: %s", exc)
+        return
+    log.info("retention: pruned %s", counts.as_dict())
 
 
 def _select(settings: Settings, trackers: list[str] | None) -> list[str]:
@@ -262,6 +275,7 @@ def run(config, plan, *, force=False, full=False, metrics_file=None) -> int:
         steps.apply_guarded(settings, declared, store, run_id, names, force=force, summary=summary)
         for fmt, path in steps.write_reports(settings, declared, store, publish=True).items():
             print(f"report ({fmt}): {path}")
+        _prune_step(store, settings)  # RETENTION HOOK (issue #21): rewire into the Run pipeline's last step
 
     return _with_run("run", config, plan, trackers=None, leases=lambda names, store: ["apply", *_sync_leases(names)],
                      body=body, metrics_file=metrics_file)

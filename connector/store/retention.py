@@ -91,6 +91,7 @@ def thin_versions(conn: Connection, edge: Cutoff, batch: int) -> tuple[int, bool
             return 0, False
         day = datetime.combine(as_utc(first).date(), time(), tzinfo=UTC)
     removed = examined = 0
+    start = day
     while day < edge.at and examined < batch:
         nxt = day + timedelta(days=1)
         rows = conn.execute(select(v.id, v.tracker, v.item_id, v.valid_from)
@@ -115,7 +116,8 @@ def thin_versions(conn: Connection, edge: Cutoff, batch: int) -> tuple[int, bool
                          .values(valid_from=bindparam("b_from")), moves)
         removed += len(drop)
         day = nxt
-    set_meta(conn, THINNED_BEFORE, day.isoformat())
+    if day != start or mark is None:
+        set_meta(conn, THINNED_BEFORE, day.isoformat())
     return removed, day < edge.at
 
 
@@ -146,13 +148,17 @@ def prune_runs(conn: Connection, edge: Cutoff, batch: int) -> tuple[int, int, bo
         s.run_id.in_(ids), s.ok.is_(True),
         ~exists().where(newer.c.tracker == s.tracker, newer.c.ok.is_(True), newer.c.id > s.id))).scalars())
     ids = [i for i in ids if i not in protected][:batch]
+    if conn.dialect.name == "postgresql":  # two pruners at once (a run and `store prune`) take turns here
+        conn.execute(select(store_meta.c.key).where(store_meta.c.key == PRUNED_SYNCS).with_for_update())
     counted: dict[str, int] = {}
     syncs = 0
     for part in bulk.chunks(ids):
-        for tracker, n in conn.execute(select(s.tracker, func.count()).where(s.run_id.in_(part), s.ok.is_(True))
-                                       .group_by(s.tracker)):
-            counted[tracker] = counted.get(tracker, 0) + n
-        syncs += conn.execute(delete(tracker_syncs).where(s.run_id.in_(part))).rowcount
+        # counted from what this statement deleted, so a concurrent pruner's rows are never counted twice
+        for tracker, ok in conn.execute(delete(tracker_syncs).where(s.run_id.in_(part))
+                                        .returning(s.tracker, s.ok)):
+            syncs += 1
+            if ok:
+                counted[tracker] = counted.get(tracker, 0) + 1
         conn.execute(delete(runs).where(runs.c.id.in_(part)))
     if counted:
         totals = json.loads(get_meta(conn, PRUNED_SYNCS) or "{}")
@@ -170,6 +176,9 @@ def prune_journal(conn: Connection, edge: Cutoff, batch: int) -> tuple[int, bool
     """
     j = write_journal.c
     mark = int(get_meta(conn, JOURNAL_MARK) or 0)
+    first = conn.execute(select(j.updated).where(j.id > mark).order_by(j.id).limit(1)).scalar_one_or_none()
+    if first is None or as_utc(first) >= edge.at:
+        return 0, False  # the usual case inside a run: one primary-key lookup
     rows = conn.execute(select(j.id, j.state, j.updated).where(j.id > mark).order_by(j.id).limit(batch)).all()
     drop: list[int] = []
     settled = mark
