@@ -11,6 +11,7 @@ be identical. Run alone: `python benchmarks/bench_retention.py [--quick] [--engi
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -237,6 +238,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-report-check", action="store_true")
     ap.add_argument("--progress", action="store_true")
+    ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = ap.parse_args(argv)
     if args.quick:
         args.items, args.days, args.new_per_day, args.keep_days, args.check_keep_days = 1000, 45, 5, 40, 21
@@ -257,6 +259,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 results.append(simulate(url, args))
             finally:
                 drop()
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2, default=str))
     print(f"{args.items:,} items, {args.days} days x {args.runs_per_day} runs, {args.change_rate:.0%} changed "
           f"a day, {args.new_per_day:g} new a day, keep_days {args.keep_days}, prune batch {args.batch}")
     print("| engine | runs | items at end | size after 30 days | size at end | ratio | first month median run | "

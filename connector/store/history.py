@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 
 from connector.model import Presence, Status, WorkItem
 from connector.store.codec import item_from_row
@@ -15,21 +15,21 @@ from connector.store.tables import item_history, item_versions
 from connector.store.types import as_utc
 
 
-def items_as_of(conn: Connection, instant: datetime, tracker: str | None) -> list[WorkItem]:
-    """Every item as it was stored at `instant`, among those present then.
-
-    Two index range scans on valid_to (open versions, and those closed after the instant) instead of
-    one filter on valid_from: for a recent instant that reads about one row per item, not all history.
-    """
+def as_of_queries(instant: datetime, tracker: str | None = None) -> list[Select]:
+    """The versions open at `instant`: two index range scans on valid_to (still-open versions, and those
+    closed after the instant) rather than a filter on valid_from, which for a recent instant matches
+    every version ever stored. So a report for last week reads about one row per item, whatever the
+    history's length (tests/store/test_query_plans.py shows PostgreSQL's plans)."""
     v = item_versions.c
     branches = [select(item_versions).where(v.valid_to.is_(None), v.valid_from <= instant),
                 select(item_versions).where(v.valid_to > instant, v.valid_from <= instant)]
-    rows = []
-    for query in branches:
-        query = query.where(v.presence == str(Presence.PRESENT))
-        if tracker is not None:
-            query = query.where(v.tracker == tracker)
-        rows += conn.execute(query).mappings().all()
+    branches = [q.where(v.presence == str(Presence.PRESENT)) for q in branches]
+    return [q.where(v.tracker == tracker) for q in branches] if tracker is not None else branches
+
+
+def items_as_of(conn: Connection, instant: datetime, tracker: str | None) -> list[WorkItem]:
+    """Every item as it was stored at `instant`, among those present then."""
+    rows = [r for query in as_of_queries(instant, tracker) for r in conn.execute(query).mappings()]
     rows.sort(key=lambda r: (r["tracker"], r["item_id"]))
     return [item_from_row(r) for r in rows]
 
