@@ -17,6 +17,7 @@ from connector.store.tables import item_versions, runs, store_meta, tracker_sync
 from connector.store.types import as_utc
 
 FINISHED_JOURNAL = ("confirmed", "failed", "superseded")  # planned/sent are kept: a resumed apply needs them
+DONE = "done"  # Status.DONE as stored
 THINNED_BEFORE = "retention.thinned_before"  # versions before this UTC midnight are one per item per day
 JOURNAL_MARK = "retention.journal_settled_id"  # journal ids up to this one were looked at and settled
 PRUNED_SYNCS = "retention.pruned_ok_syncs"  # {tracker: n}: keeps sync_count (the census cadence) monotonic
@@ -74,7 +75,8 @@ def pruned_syncs(conn: Connection, tracker: str) -> int:
 
 
 def thin_versions(conn: Connection, edge: Cutoff, batch: int) -> tuple[int, bool]:
-    """Merge each item's versions of one UTC day (before the cutoff) into the day's last one.
+    """Merge each item's versions of one UTC day (before the cutoff) into the day's last one (and keep a
+    done version that a reopening the same day followed, which throughput counts).
 
     Works forward from a watermark one day at a time, so each call reads only days not thinned yet
     (never the whole history again). The kept version takes the day's first valid_from: the chain of
@@ -94,7 +96,7 @@ def thin_versions(conn: Connection, edge: Cutoff, batch: int) -> tuple[int, bool
     start = day
     while day < edge.at and examined < batch:
         nxt = day + timedelta(days=1)
-        rows = conn.execute(select(v.id, v.tracker, v.item_id, v.valid_from)
+        rows = conn.execute(select(v.id, v.tracker, v.item_id, v.valid_from, v.status)
                             .where(v.valid_from >= day, v.valid_from < nxt)).all()
         examined += len(rows)
         groups: dict[tuple[str, str], list[Any]] = {}
@@ -106,9 +108,18 @@ def thin_versions(conn: Connection, edge: Cutoff, batch: int) -> tuple[int, bool
             if len(group) < 2:
                 continue
             group.sort(key=lambda r: (as_utc(r.valid_from), r.id))
-            keeper = group[-1]
-            drop += [r.id for r in group[:-1]]
-            moves.append({"b_id": keeper.id, "b_from": as_utc(group[0].valid_from)})
+            segment: list[Any] = []
+            for i, r in enumerate(group):
+                segment.append(r)
+                last = i == len(group) - 1
+                # A completion undone the same day (done, then reopened) is kept as well: throughput,
+                # and so every forecast inside the window, counts it.
+                undone = r.status == DONE and not last and group[i + 1].status != DONE
+                if last or undone:
+                    drop += [x.id for x in segment[:-1]]
+                    if len(segment) > 1:
+                        moves.append({"b_id": r.id, "b_from": as_utc(segment[0].valid_from)})
+                    segment = []
         for part in bulk.chunks(drop):
             conn.execute(delete(item_versions).where(v.id.in_(part)))
         if moves:

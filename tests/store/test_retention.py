@@ -64,6 +64,18 @@ def test_versions_beyond_the_window_become_one_per_item_per_day(store):
     assert (("jira", "1", DAY0 + timedelta(hours=15)) in store.done_events())
 
 
+def test_a_completion_reopened_the_same_day_still_counts_after_thinning(store):
+    _busy_day(store, DAY0)
+    reopened = DAY0 + timedelta(hours=18)
+    _pull(store, reopened, make_item(1, status=Status.IN_PROGRESS, updated=reopened))
+    before = store.done_events()
+    assert [e[:2] for e in before] == [("jira", "1")]
+    assert store.prune_all(30, NOW).versions == 2  # todo + in progress merged; done and the last kept
+    assert [s for _, _, s in _versions(store, "1")] == ["done", "in_progress"]
+    assert store.done_events() == before
+    assert store.items_as_of(DAY0 + timedelta(hours=23))[0].status is Status.IN_PROGRESS
+
+
 def test_thinning_keeps_the_chain_of_intervals_gapless_across_days(store):
     _busy_day(store, DAY0)
     nxt = DAY0 + timedelta(days=1, hours=10)

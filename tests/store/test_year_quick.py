@@ -20,7 +20,7 @@ def test_a_quick_year_stays_within_its_window_and_reports_identically(engine, mo
     args = bench_retention.parse_args(["--quick"])
     assert result["runs"] == args.days * args.runs_per_day
     # the report check prunes to a shorter window at the end: what is left is that window's runs
-    assert "identical after pruning" in result["report_check"]
+    assert "identical after pruning" in result["report_check"], result["report_check"]
     # during the year (before that check) the store held at most keep_days of runs (the cutoff is the
     # UTC midnight keep_days ago, so up to one day more)
     assert result["rows"]["runs"] <= (args.keep_days + 1) * args.runs_per_day
