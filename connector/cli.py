@@ -19,6 +19,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Keep a declared execution plan and the team's trackers honest with each other.")
 sandbox_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The built-in sandbox trackers.")
 app.add_typer(sandbox_app, name="sandbox")
+store_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                        help="The store: size and contents, retention, schema upgrades.")
+app.add_typer(store_app, name="store")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="config.toml (default ./config.toml or $PLANSYNC_CONFIG)")]
 PlanOpt = Annotated[Path | None, typer.Option("--plan", "-p", help="plan.toml (default ./plan.toml or $PLANSYNC_PLAN)")]
@@ -143,6 +146,82 @@ def sandbox_serve(port: Annotated[int, typer.Option("--port")] = 8700,
     from connector.sandbox.server import serve
 
     serve(port=port, seed=seed, scale=scale, say=lambda line: typer.echo(line))
+
+
+def _store_settings(config: Path | None):
+    from connector.settings import load_settings
+
+    return load_settings(config).store
+
+
+def _mib(n: int | None) -> str:
+    return "unknown" if n is None else f"{n / 1024 / 1024:,.1f} MiB"
+
+
+@store_app.command("info")
+def store_info(config: ConfigOpt = None,
+               as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False) -> None:
+    """Size, row counts, oldest data and schema version (reads only; migrates nothing)."""
+    import json
+    from dataclasses import asdict
+
+    from connector.store import Store
+
+    conf = _store_settings(config)
+    with Store.open(conf.url, migrate=False) as store:
+        info = store.info()
+    if as_json:
+        print(json.dumps({**asdict(info), "keep_days": conf.keep_days}, default=str, indent=2))
+        return
+    print(f"store    {info.url} ({info.engine})")
+    state = "current" if info.schema == info.head else f"this plansync needs {info.head}: run `plansync store upgrade`"
+    print(f"schema   {info.schema or 'empty'} ({state})")
+    print(f"size     {_mib(info.size_bytes)}")
+    for name, count in info.rows.items():
+        extra = f"  {_mib(info.table_bytes[name])}" if name in info.table_bytes else ""
+        print(f"rows     {name:<15} {count:>12,}{extra}")
+    for label, when in info.oldest.items():
+        print(f"oldest   {label:<15} {when.isoformat(timespec='seconds') if when else '-'}")
+    print(f"keep     {conf.keep_days} days of full history"
+          + (f"; versions before {info.thinned_before[:10]} thinned to one per item per day"
+             if info.thinned_before else ""))
+
+
+@store_app.command("prune")
+def store_prune(config: ConfigOpt = None,
+                keep_days: Annotated[int | None, typer.Option("--keep-days", min=1, help="default [store] keep_days")] = None) -> None:
+    """Apply retention now, to the end (`run` does it a batch at a time)."""
+    from connector import clock
+    from connector.store import Store
+
+    conf = _store_settings(config)
+    with Store.open(conf.url, migrate=conf.auto_migrate, require_current=not conf.auto_migrate,
+                    migrate_wait=conf.migrate_wait_seconds) as store:
+        counts = store.prune_all(keep_days or conf.keep_days, clock.now(), batch=conf.prune_batch)
+    print(f"pruned: {counts.versions:,} item versions merged, {counts.runs:,} runs ({counts.syncs:,} tracker syncs), "
+          f"{counts.journal:,} journal entries; full history kept for {keep_days or conf.keep_days} days")
+
+
+@store_app.command("upgrade")
+def store_upgrade(config: ConfigOpt = None) -> None:
+    """Migrate the schema to this plansync's version, one migrator at a time (exit 4 if another holds it)."""
+    from connector.errors import ExitCode
+    from connector.store import Store
+    from connector.store.engine import MigrationLocked, head_revision
+
+    conf = _store_settings(config)
+    with Store.open(conf.url, migrate=False) as store:
+        before = store.schema_revision()
+        try:
+            migrated = store.upgrade(wait=conf.migrate_wait_seconds)
+        except MigrationLocked as exc:
+            print(f"plansync: skipped: {exc}")
+            raise typer.Exit(int(ExitCode.LEASE_HELD)) from None
+        after = store.schema_revision()
+    if migrated:
+        print(f"store schema upgraded from {before or 'empty'} to {after}")
+    else:
+        print(f"store schema is current ({after or head_revision()})")
 
 
 def one_line(text: str) -> str:

@@ -151,6 +151,7 @@ def run(config, plan, *, force=False, full=False, metrics_file=None) -> Result:
         pipeline.apply(run, force=force)
         pipeline.reconcile(run)  # the report's, when apply stopped before reconciling
         pipeline.write_reports(run, publish=True)
+        pipeline.prune(run)  # retention: one bounded step per run
 
     return _result(execute("run", inputs, names, lambda store: ["apply", *sync_leases(names)], body,
                            metrics_file=metrics_file))

@@ -177,6 +177,18 @@ def apply(run: Run, *, force: bool, migrate_prefix: bool = False) -> None:
         run.output.append(f"plansync: refused: {exc}")
 
 
+def prune(run: Run) -> None:
+    """Retention (DESIGN section 12): one bounded prune step at the end of each `run`. A failure here is
+    logged, not fatal: the run's own work is done and the next run prunes again."""
+    conf = run.settings.store
+    try:
+        counts = run.store.prune(conf.keep_days, clock.now(), batch=conf.prune_batch)
+    except StoreError as exc:
+        log.error("retention: %s", exc)
+        return
+    log.info("retention: pruned %s", counts.as_dict())
+
+
 def needs_resume(store) -> bool:
     return bool(store.journal_unfinished())
 

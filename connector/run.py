@@ -172,7 +172,9 @@ def holder() -> str:
 def open_store(settings: Settings):
     from connector.store import Store
 
-    return Store.open(settings.store.url)
+    conf = settings.store  # auto_migrate off: an old schema is an error until `plansync store upgrade`
+    return Store.open(conf.url, migrate=conf.auto_migrate, require_current=not conf.auto_migrate,
+                      migrate_wait=conf.migrate_wait_seconds)
 
 
 def select_trackers(settings: Settings, trackers: list[str] | None) -> list[str]:

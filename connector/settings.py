@@ -47,6 +47,10 @@ class StoreSettings(BaseModel):
         if value is not None and not value.strip():
             raise ValueError("expected the name of the plan this store serves, e.g. the plan's `name`")
         return value
+    keep_days: int = Field(400, ge=1)  # full history this long; one version per item per day beyond it
+    prune_batch: int = Field(2000, ge=1)  # rows of each kind one `run` prunes at most
+    auto_migrate: bool = True  # false: commands refuse an old schema; `plansync store upgrade` migrates
+    migrate_wait_seconds: float = Field(30, ge=0)  # wait this long for another migrator, then exit 4
 
     @field_validator("url")
     @classmethod

@@ -19,10 +19,10 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from connector.errors import StoreError
+from connector.errors import LeaseHeld, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,11 @@ HERE = Path(__file__).resolve().parent
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for another writer's lock
 WRITE = {"plansync_write": True}  # execution option: SQLite takes the write lock at BEGIN
 _MIGRATION_LOCK = 0x706C616E73796E63  # "plansync": PostgreSQL advisory lock key for migrations
+MIGRATE_WAIT = 30.0  # seconds a second migrator waits for the first before giving up (exit 4)
+
+
+class MigrationLocked(LeaseHeld):
+    """Another process held the migration lock past the wait: nothing was done (exit 4, as a held lease)."""
 
 
 def parse_url(url: str) -> URL:
@@ -135,7 +140,11 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return current_revision_on(conn)
+
+
+def current_revision_on(conn) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
 
 
 def _known_revision(revision: str) -> bool:
@@ -145,22 +154,58 @@ def _known_revision(revision: str) -> bool:
         return False
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the schema in one transaction; concurrent openers wait for each other."""
+def migrate(engine: Engine, revision: str = "head", wait: float = MIGRATE_WAIT) -> bool:
+    """Upgrade the schema in one transaction, one migrator at a time; True when this call migrated.
+
+    Concurrent migrators wait up to `wait` seconds for the one holding the lock (PostgreSQL: an
+    advisory lock; SQLite: the write lock) and then find the schema done, or raise MigrationLocked.
+    """
     target = head_revision() if revision == "head" else revision
     current = current_revision(engine)
     if current == target:
-        return
+        return False
     if current is not None and not _known_revision(current):
         raise StoreError(f"store {display_url(engine.url)}: schema revision {current} is newer than this "
                          f"plansync knows (it knows up to {head_revision()}); upgrade plansync")
-    with engine.execution_options(**WRITE).begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-        before = MigrationContext.configure(conn).get_current_revision()
-        if before == target:
-            return
-        config = alembic_config()
-        config.attributes["connection"] = conn
-        log.info("migrating store schema from %s to %s", before or "empty", target)
-        command.upgrade(config, revision)
+    with engine.connect() as outer:
+        sqlite = outer.dialect.name == "sqlite"
+        if sqlite:  # the write lock is the migration lock: wait for it `wait` seconds, not busy_timeout
+            raw = outer.connection.dbapi_connection
+            usual = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+            raw.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
+        try:
+            with outer.execution_options(**WRITE).begin():
+                if not sqlite:
+                    _advisory_lock(outer, wait)
+                before = MigrationContext.configure(outer).get_current_revision()
+                if before == target:
+                    return False
+                config = alembic_config()
+                config.attributes["connection"] = outer
+                log.info("migrating store schema from %s to %s", before or "empty", target)
+                command.upgrade(config, revision)
+                return True
+        except OperationalError as exc:
+            if sqlite and "database is locked" in str(exc.orig):
+                raise MigrationLocked(_locked_message(engine, wait)) from None
+            raise
+        finally:
+            if sqlite:
+                raw.execute(f"PRAGMA busy_timeout={usual}")
+
+
+def _advisory_lock(conn, wait: float) -> None:
+    """Take the migration lock for this transaction, waiting at most `wait` seconds (the server waits)."""
+    conn.execute(text(f"SET LOCAL lock_timeout = '{max(int(wait * 1000), 1)}ms'"))
+    try:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+            raise MigrationLocked(_locked_message(conn.engine, wait)) from None
+        raise
+    conn.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+
+
+def _locked_message(engine: Engine, wait: float) -> str:
+    return (f"store {display_url(engine.url)}: another process is migrating the schema and still held "
+            f"the migration lock after {wait:g} s; nothing was done (try again when it has finished)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, Select, select
 
 from connector.model import Presence, Status, WorkItem
 from connector.store.codec import item_from_row
@@ -15,15 +15,23 @@ from connector.store.tables import item_history, item_versions
 from connector.store.types import as_utc
 
 
+def as_of_queries(instant: datetime, tracker: str | None = None) -> list[Select]:
+    """The versions open at `instant`: two index range scans on valid_to (still-open versions, and those
+    closed after the instant) rather than a filter on valid_from, which for a recent instant matches
+    every version ever stored. So a report for last week reads about one row per item, whatever the
+    history's length (tests/store/test_query_plans.py shows PostgreSQL's plans)."""
+    v = item_versions.c
+    branches = [select(item_versions).where(v.valid_to.is_(None), v.valid_from <= instant),
+                select(item_versions).where(v.valid_to > instant, v.valid_from <= instant)]
+    branches = [q.where(v.presence == str(Presence.PRESENT)) for q in branches]
+    return [q.where(v.tracker == tracker) for q in branches] if tracker is not None else branches
+
+
 def items_as_of(conn: Connection, instant: datetime, tracker: str | None) -> list[WorkItem]:
     """Every item as it was stored at `instant`, among those present then."""
-    v = item_versions.c
-    query = select(item_versions).where(v.valid_from <= instant, or_(v.valid_to.is_(None), v.valid_to > instant),
-                                        v.presence == str(Presence.PRESENT))
-    if tracker is not None:
-        query = query.where(v.tracker == tracker)
-    query = query.order_by(v.tracker, v.item_id)
-    return [item_from_row(r) for r in conn.execute(query).mappings()]
+    rows = [r for query in as_of_queries(instant, tracker) for r in conn.execute(query).mappings()]
+    rows.sort(key=lambda r: (r["tracker"], r["item_id"]))
+    return [item_from_row(r) for r in rows]
 
 
 def changes(conn: Connection, since: datetime, until: datetime) -> list[ItemChange]:
@@ -48,13 +56,22 @@ def done_events(conn: Connection, since: datetime | None) -> list[tuple[str, str
                                .where(h.field == "status", h.new == str(Status.DONE))).all()
     if not became_done:
         return []
-    done_versions = {(r.tracker, r.item_id, r.valid_from): r.resolved or r.updated for r in conn.execute(
-        select(v.tracker, v.item_id, v.valid_from, v.resolved, v.updated).where(v.status == str(Status.DONE)))}
+    done_versions: dict[tuple[str, str, datetime], datetime] = {}
+    spans: dict[tuple[str, str], list[tuple[datetime, datetime | None, datetime]]] = {}
+    for r in conn.execute(select(v.tracker, v.item_id, v.valid_from, v.valid_to, v.resolved, v.updated)
+                          .where(v.status == str(Status.DONE))):
+        done_versions[(r.tracker, r.item_id, r.valid_from)] = r.resolved or r.updated
+        spans.setdefault((r.tracker, r.item_id), []).append((r.valid_from, r.valid_to, r.resolved or r.updated))
     events: set[tuple[str, str, datetime]] = set()
     for r in became_done:
         at = done_versions.get((r.tracker, r.item_id, r.observed_at))
         if at is None:
-            continue  # its version was superseded within the same instant
+            # Beyond the retention window versions are thinned to one per day, so the version this
+            # change opened may now start earlier that day: the done version covering it stands in.
+            at = next((a for start, end, a in spans.get((r.tracker, r.item_id), ())
+                       if start < r.observed_at and (end is None or end > r.observed_at)), None)
+        if at is None:
+            continue  # its version was superseded within the same instant (or the same thinned day)
         at = as_utc(at)
         if since is None or at >= since:
             events.add((r.tracker, r.item_id, at))

@@ -15,10 +15,12 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, func, select, update
 
 from connector import clock
-from connector.errors import LeaseHeld
+from connector.errors import LeaseHeld, StoreError
 from connector.model import Cursor, Milestone, Plan, Presence, WorkItem
-from connector.store import bulk, engine, history, lease
+from connector.store import bulk, engine, history, lease, retention
+from connector.store import info as info_module
 from connector.store.codec import clean_text, dump_list, item_from_row, load_tuple, milestone_from_row
+from connector.store.label_records import LabelRecords, record_row
 from connector.store.pulls import SaveSummary, apply_row_changes, load_cursors, save_pull
 from connector.store.records import JOURNAL_NEXT, RUN_OUTCOMES, ItemChange, JournalEntry
 from connector.store.tables import (
@@ -28,7 +30,6 @@ from connector.store.tables import (
     plan_snapshots,
     runs,
     scope_members,
-    store_binding,
     tracker_syncs,
     write_journal,
 )
@@ -40,7 +41,7 @@ T = TypeVar("T")
 _MAX_ERROR = 2000  # characters of a run's error kept
 
 
-class Store:
+class Store(LabelRecords):
     """Open with `Store.open(url)`; every public method is one transaction."""
 
     def __init__(self, url: str, *, busy_timeout: float = engine.SQLITE_BUSY_TIMEOUT) -> None:
@@ -52,24 +53,37 @@ class Store:
         self._write_engine = self._engine.execution_options(**engine.WRITE)
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True, busy_timeout: float = engine.SQLITE_BUSY_TIMEOUT) -> Store:
+    def open(cls, url: str, *, migrate: bool = True, require_current: bool = False,
+             migrate_wait: float = engine.MIGRATE_WAIT,
+             busy_timeout: float = engine.SQLITE_BUSY_TIMEOUT) -> Store:
         """Connect and bring the schema to the newest migration.
 
-        `busy_timeout` (seconds, SQLite only) is how long a writer waits for another one's lock.
+        `migrate=False, require_current=True` is for teams that migrate explicitly (`plansync store
+        upgrade`): an out-of-date schema is then an error, not a migration. `migrate_wait` (seconds)
+        is how long to wait for another migrator (then MigrationLocked, exit 4); `busy_timeout`
+        (seconds, SQLite only) is how long a writer waits for another one's lock.
         """
         store = cls(url, busy_timeout=busy_timeout)
-        if migrate:
-            try:
-                store.upgrade()
-            except BaseException:
-                store.close()
-                raise
+        try:
+            if migrate:
+                store.upgrade(wait=migrate_wait)
+            elif require_current:
+                store.require_current_schema()
+        except BaseException:
+            store.close()
+            raise
         return store
 
-    def upgrade(self, revision: str = "head") -> None:
-        """Apply migrations up to `revision` (Store.open does this for "head")."""
+    def upgrade(self, revision: str = "head", *, wait: float = engine.MIGRATE_WAIT) -> bool:
+        """Apply migrations up to `revision` (Store.open does this for "head"); True when it migrated."""
         with self._errors():
-            engine.migrate(self._engine, revision)
+            return engine.migrate(self._engine, revision, wait=wait)
+
+    def require_current_schema(self) -> None:
+        current, head = self.schema_revision(), engine.head_revision()
+        if current != head:
+            raise StoreError(f"store {self.url_for_display}: schema is at {current or 'empty'}, this plansync "
+                             f"needs {head}; run `plansync store upgrade` (store.auto_migrate is off)")
 
     def close(self) -> None:
         self._engine.dispose()
@@ -136,21 +150,6 @@ class Store:
         value = self._read(lambda c: c.execute(query).scalar_one_or_none())
         return as_utc(value) if isinstance(value, datetime) else None
 
-    def binding(self) -> str | None:
-        """The namespace of the plan this store serves (None: not bound yet)."""
-        query = select(store_binding.c.namespace).where(store_binding.c.id == 1)
-        return self._read(lambda c: c.execute(query).scalar_one_or_none())
-
-    def bind(self, namespace: str) -> str:
-        """Bind the store to `namespace` unless it is bound already; returns the namespace it serves."""
-        def work(conn: Connection) -> str:
-            found = conn.execute(select(store_binding.c.namespace).where(store_binding.c.id == 1)).scalar_one_or_none()
-            if found is None:
-                conn.execute(store_binding.insert().values(id=1, namespace=namespace, bound_at=clock.now()))
-                return namespace
-            return found
-        return self._write(work)
-
     def last_sync_ok(self, tracker: str) -> bool | None:
         """Whether the latest recorded pull of `tracker` worked (None: never pulled)."""
         query = select(tracker_syncs.c.ok).where(tracker_syncs.c.tracker == tracker) \
@@ -159,9 +158,10 @@ class Store:
         return None if value is None else bool(value)
 
     def sync_count(self, tracker: str) -> int:
+        """Good syncs of `tracker` ever, pruned ones included (the census cadence counts them)."""
         query = select(func.count()).select_from(tracker_syncs).where(
             tracker_syncs.c.tracker == tracker, tracker_syncs.c.ok.is_(True))
-        return self._read(lambda c: c.execute(query).scalar_one())
+        return self._read(lambda c: c.execute(query).scalar_one() + retention.pruned_syncs(c, tracker))
 
     def runs(self, limit: int = 20) -> list[dict]:
         """The newest runs first, each with its per-tracker sync results under "syncs"."""
@@ -244,6 +244,33 @@ class Store:
     def done_events(self, since: datetime | None = None) -> list[tuple[str, str, datetime]]:
         return self._read(lambda c: history.done_events(c, as_utc(since) if since else None))
 
+    # --- retention and upkeep -----------------------------------------------------------------
+
+    def prune(self, keep_days: int, now: datetime | None = None, *,
+              batch: int = retention.DEFAULT_BATCH) -> retention.PruneCounts:
+        """One bounded step of retention (DESIGN section 12): at most about `batch` rows of each kind,
+        each kind in its own short transaction. `counts.more` says another call has work left."""
+        edge = retention.cutoff(keep_days, as_utc(now or clock.now()))
+        counts = retention.PruneCounts()
+        counts.versions, more_versions = self._write(lambda c: retention.thin_versions(c, edge, batch))
+        counts.runs, counts.syncs, more_runs = self._write(lambda c: retention.prune_runs(c, edge, batch))
+        counts.journal, more_journal = self._write(lambda c: retention.prune_journal(c, edge, batch))
+        counts.more = more_versions or more_runs or more_journal
+        return counts
+
+    def prune_all(self, keep_days: int, now: datetime | None = None, *,
+                  batch: int = retention.DEFAULT_BATCH) -> retention.PruneCounts:
+        """Prune until nothing beyond the window is left (`plansync store prune`)."""
+        total = retention.PruneCounts(more=True)
+        while total.more:
+            total.add(self.prune(keep_days, now, batch=batch))
+        return total
+
+    def info(self) -> info_module.StoreInfo:
+        head = engine.head_revision()
+        return self._read(lambda c: info_module.collect(c, url=self.url_for_display,
+                                                        schema=engine.current_revision_on(c), head=head))
+
     # --- plan snapshots -------------------------------------------------------------------------
 
     def save_plan_snapshot(self, run_id: int | None, plan: Plan, taken_at: datetime) -> bool:
@@ -277,7 +304,8 @@ class Store:
         now = clock.now()
         rows = [{"run_id": run_id, "tracker": ch.tracker, "item_id": ch.item_id, "key": ch.key,
                  "add_labels": dump_list(sorted(ch.add)), "remove_labels": dump_list(sorted(ch.remove)),
-                 "reasons": dump_list([[r.code, r.text, r.milestone] for r in ch.reasons]), "state": "planned", "error": None,
+                 "reasons": dump_list([[r.code, r.text, r.milestone] if isinstance(r, LabelReason) else ["", str(r), None]
+                                       for r in ch.reasons]), "state": "planned", "error": None,
                  "created": now, "updated": now} for ch in changes]
 
         def work(conn: Connection) -> list[int]:
@@ -301,34 +329,8 @@ class Store:
             self._mark(conn, entry_id, "confirmed", None)
             apply_row_changes(conn, tracker, changes, as_utc(observed_at))
             if record is not None:
-                bulk.upsert(conn, label_records, [_record_row(record, observed_at)], keys=("tracker", "item_id"))
+                bulk.upsert(conn, label_records, [record_row(record, observed_at)], keys=("tracker", "item_id"))
         self._write(work)
-
-    # --- what the store last confirmed on each item -------------------------------------------------
-
-    def label_records(self, tracker: str | None = None) -> dict[tuple[str, str], LabelRecord]:
-        query = select(label_records)
-        if tracker is not None:
-            query = query.where(label_records.c.tracker == tracker)
-
-        def work(conn: Connection) -> dict[tuple[str, str], LabelRecord]:
-            return {(r.tracker, r.item_id): LabelRecord(r.tracker, r.item_id, frozenset(load_tuple(r.labels)),
-                                                        tuple(load_tuple(r.placement)), bool(r.is_open), r.prefix,
-                                                        frozenset(load_tuple(r.legacy)))
-                    for r in conn.execute(query)}
-        return self._read(work)
-
-    def save_label_records(self, records: Iterable[LabelRecord], at: datetime) -> int:
-        """Upsert records (adoption on a first apply, placements of items already right)."""
-        rows = [_record_row(r, at) for r in records]
-        if rows:
-            self._write(lambda conn: bulk.upsert(conn, label_records, rows, keys=("tracker", "item_id")))
-        return len(rows)
-
-    def recorded_trackers(self) -> frozenset[str]:
-        """Trackers this store has confirmed (or adopted) labels on: any other is on its first apply."""
-        query = select(label_records.c.tracker).distinct()
-        return self._read(lambda conn: frozenset(conn.execute(query).scalars()))
 
     def _mark(self, conn: Connection, entry_id: int, state: str, error: str | None) -> None:
         if state not in JOURNAL_NEXT:
@@ -390,13 +392,6 @@ class Store:
         """Error text kept in the store: no store password, no NUL (PostgreSQL text refuses it)."""
         text = clean_text(text) or ""
         return text.replace(self._secret, "***") if self._secret else text
-
-
-def _record_row(record: LabelRecord, at: datetime) -> dict[str, Any]:
-    return {"tracker": record.tracker, "item_id": record.item_id, "labels": dump_list(sorted(record.labels)),
-            "placement": dump_list(list(record.placement)), "is_open": record.is_open, "prefix": record.prefix,
-            "legacy": dump_list(sorted(record.legacy)),
-            "confirmed_at": as_utc(at)}
 
 
 def _journal_entry(row: Any) -> JournalEntry:

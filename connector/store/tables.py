@@ -101,6 +101,7 @@ class ItemVersion(ItemFields, table=True):
     __table_args__ = (
         Index("ix_item_versions_item", "tracker", "item_id", "valid_to"),
         Index("ix_item_versions_asof", "valid_from", "tracker"),  # migration 0002
+        Index("ix_item_versions_valid_to", "valid_to", "valid_from"),  # migration 0004: items_as_of
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -208,6 +209,15 @@ class LabelRecordRow(SQLModel, table=True):
     confirmed_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class StoreMeta(SQLModel, table=True):
+    """Added by migration 0006: small facts about the store itself (retention watermarks, pruned counts)."""
+
+    __tablename__ = "store_meta"
+
+    key: str = Field(sa_type=String, primary_key=True)
+    value: str = Field(sa_type=Text)
+
+
 runs = Run.__table__
 tracker_syncs = TrackerSync.__table__
 cursors = CursorRow.__table__
@@ -220,6 +230,7 @@ write_journal = JournalRow.__table__
 leases = LeaseRow.__table__
 plan_snapshots = PlanSnapshot.__table__
 label_records = LabelRecordRow.__table__
+store_meta = StoreMeta.__table__
 
 ITEM_FIELDS = tuple(ItemFields.model_fields)  # the columns items and item_versions share
 

@@ -33,3 +33,15 @@ def open_store(url: str, barrier, results) -> None:
     barrier.wait(timeout=60)
     with Store.open(url) as store:
         results.put(store.schema_revision())
+
+
+def migrate_at_once(url: str, wait: float, barrier, results) -> None:
+    """Run `store upgrade`'s call at the same moment as the others; report what this process did."""
+    from connector.store.engine import MigrationLocked
+
+    with Store.open(url, migrate=False) as store:
+        barrier.wait(timeout=60)
+        try:
+            results.put(("migrated" if store.upgrade(wait=wait) else "waited", os.getpid()))
+        except MigrationLocked as exc:
+            results.put(("locked", str(exc)))
