@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import hashlib
 import re
 import tempfile
 from collections.abc import Iterable
@@ -40,9 +41,17 @@ def _write(path: Path, text: str) -> None:
 
 
 def chart_file_name(label: str, key: str) -> str:
-    """`burnup-<key>` for a milestone key; `timeline` and `hist-<key>` for the other charts."""
-    kind = key if key == "timeline" or key.startswith("hist-") else f"burnup-{key}"
-    return _UNSAFE_NAME.sub("_", f"plansync-report-{label}-{kind}") + ".svg"
+    """`burnup-<key>` for a milestone key; `timeline` and `hist-<key>` for the other charts.
+
+    A key that does not survive as a file name as it is (non-ASCII, spaces, capitals that a
+    case-insensitive disk folds) gets a short hash of itself, so two milestones never share a file."""
+    if key == "timeline":
+        return _UNSAFE_NAME.sub("_", f"plansync-report-{label}-timeline") + ".svg"
+    kind, milestone = ("hist", key[5:]) if key.startswith("hist-") else ("burnup", key)
+    slug = _UNSAFE_NAME.sub("_", milestone)
+    if slug != milestone or milestone != milestone.lower():
+        slug = f"{slug}-{hashlib.sha1(milestone.encode()).hexdigest()[:8]}"
+    return _UNSAFE_NAME.sub("_", f"plansync-report-{label}") + f"-{kind}-{slug}.svg"
 
 
 def report_file_name(label: str, fmt: str) -> str:
