@@ -295,6 +295,11 @@ def issue_put(sb, req: Req, m: dict) -> Resp:
     i = _find(sb, m["key"])
     if i is None:
         return json_resp(NOT_FOUND, 404)
+    from .jira_bulk import note_write, single_put_notify
+
+    would_email, refusal = single_put_notify(sb, req)
+    if refusal is not None:
+        return refusal
     body = req.json()
     labels = list(i.labels)
     for op in body.get("update", {}).get("labels", []):
@@ -315,6 +320,7 @@ def issue_put(sb, req: Req, m: dict) -> Resp:
         changes["summary"] = flds["summary"]
     if changes:
         sb.update_jira_issue(i.key, **changes)
+        note_write(sb, req.flavour, notify=would_email)
     return Resp(204)
 
 

@@ -12,7 +12,7 @@ import time
 
 from werkzeug.wrappers import Request, Response
 
-from . import github_api, jira_agile, jira_api  # noqa: F401  (jira_agile registers routes)
+from . import github_api, jira_agile, jira_api, jira_bulk  # noqa: F401  (jira_agile, jira_bulk register routes)
 from .faults import RequestRecord
 from .wire import Req, Resp, json_resp
 

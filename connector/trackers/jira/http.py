@@ -47,7 +47,11 @@ def jira_messages(resp: requests.Response, limit: int = 400) -> str:
     if not isinstance(body, dict):
         return str(body)[:limit]
     parts = [str(m) for m in body.get("errorMessages") or ()]
-    parts += [f"{k}: {v}" for k, v in (body.get("errors") or {}).items()]
+    errors = body.get("errors") or {}
+    if isinstance(errors, list):  # the bulk APIs: {"errors": [{"message": ...}]}
+        parts += [str(e.get("message") if isinstance(e, dict) else e) for e in errors]
+    else:
+        parts += [f"{k}: {v}" for k, v in errors.items()]
     if body.get("message"):
         parts.append(str(body["message"]))
     return "; ".join(parts)[:limit]
