@@ -161,11 +161,15 @@ def doctor(config, plan) -> Result:
             adapter = registry.make_adapter(tracker, settings, mapping=inputs.mappings[name])
             try:
                 identity = adapter.check()
+                # optional adapter capability: whether its writes can be kept from emailing watchers
+                quiet = getattr(adapter, "notification_check", None)
+                notes = [quiet()] if quiet is not None else []
             finally:
                 adapter.close()
             zone = f", timezone {identity.timezone}" if identity.timezone else ""
             lines.append(f"ok    {name}: {tracker.url} as {identity.user} ({identity.deployment}{zone}) "
                          f"{identity.detail}".rstrip())
+            lines += [f"      {name}: {note}" for note in notes]
         except ConfigError:
             raise
         except PlansyncError as exc:
