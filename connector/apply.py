@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import timedelta
 
 from connector import clock, progress
 from connector.errors import AuthError, RateLimitExhausted, TrackerError
@@ -54,6 +55,14 @@ def apply_changes(run: Run, *, force: bool, migrate_prefix: bool = False):
             continue
         adapter = run.adapter(name)
         before = adapter.stats.as_dict()
+        changes, deferred = _within_budget(run, adapter, list(changes))
+        if deferred:
+            outcome.writes_deferred = len(deferred)
+            run.output.append(f"{name}: {len(deferred)} change(s) deferred to the next run (this run's write "
+                              "budget is spent); the next run continues")
+            log.warning("%s: %d change(s) deferred: the write budget of this run is spent", name, len(deferred))
+        if not changes:
+            continue
         entry_ids = store.journal_plan(run.run_id, list(changes))
         with progress.bar(len(changes), f"labels on {name}") as advance:
             _write_labels(run, adapter, reconciliation, change_plan, zip(entry_ids, changes, strict=True), outcome,
@@ -65,6 +74,26 @@ def apply_changes(run: Run, *, force: bool, migrate_prefix: bool = False):
         for key in ("requests", "reads", "writes", "retries"):
             outcome.stats[key] = outcome.stats.get(key, 0) + after.get(key, 0) - before.get(key, 0)
     return change_plan
+
+
+def _within_budget(run: Run, adapter, changes: list) -> tuple[list, list]:
+    """The changes that fit this run's write budget, and those deferred (never journaled: the next run's
+    diff holds them again, so a crash cannot lose or double them). Adapters without `write_budget` have none."""
+    budget_of = getattr(adapter, "write_budget", None)
+    if budget_of is None:
+        return changes, []
+    cost = adapter.write_cost
+    spent = sum(cost(e.change) for e in run.store.journal_since(adapter.name, clock.now() - timedelta(hours=1)))
+    budget = budget_of(spent)
+    if budget is None:
+        return changes, []
+    taken, used = [], 0
+    for n, change in enumerate(changes):
+        if used + cost(change) > budget:
+            return taken, changes[n:]
+        taken.append(change)
+        used += cost(change)
+    return taken, []
 
 
 def _write_labels(run: Run, adapter, reconciliation, change_plan, entries, outcome: TrackerOutcome,

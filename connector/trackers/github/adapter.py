@@ -300,6 +300,22 @@ class GithubAdapter:
             return WriteResult(change, ok=False, requests=self.stats.requests - before, error=str(exc))
         return WriteResult(change, ok=True, requests=self.stats.requests - before, labels=labels)
 
+    @staticmethod
+    def write_cost(change: LabelChange) -> int:
+        """Requests `push_labels` sends for `change`: one POST for the additions, one DELETE per removal."""
+        return (1 if change.add else 0) + len(change.remove)
+
+    def write_budget(self, spent_last_hour: int) -> int | None:
+        """Write requests this run may still send: within the content limit of the last hour (counted from
+        the journal, across runs) and within `budget_share` of the primary limit the pull left."""
+        limits = []
+        if self.tracker.writes_per_hour:
+            limits.append(self.tracker.writes_per_hour - spent_last_hour)
+        remaining, limit = self.stats.rate_remaining, self.stats.rate_limit
+        if remaining is not None and limit:
+            limits.append(int(remaining - (1 - self.tracker.budget_share) * limit))
+        return max(0, min(limits)) if limits else None
+
     def post_comment(self, issue: str, marker: str, body: str) -> str:
         """Edit the comment holding `marker` on `issue` (owner/repo#N), else create one; returns its id.
         Creating is never retried (a retry after a lost answer would post twice); the next run finds a
