@@ -186,18 +186,15 @@ class JiraAdapter:
     # --- census ----------------------------------------------------------------------------------
     def _census(self, scopes: list[Scope], pulled: set[str], known: frozenset[str],
                 known_keys: dict[str, str]) -> dict:
-        """Id-only snapshot of every scope (pages of up to 5000), then one GET per stored id not seen.
+        """The full pull is the census of the scopes it enumerated: one GET per stored id it did not return.
 
-        The snapshot is taken after the full pages: one or two requests that do not shift under edits
-        the way a long paged pull can, so a miss is worth probing. A 404 is "deleted or no longer
-        visible" (Jira cannot tell them apart); a 200 with a new key is moved, unless a
-        scope still has it; a 200 with the stored key only left the scopes (still present).
+        No second id-only pass over the same scopes: an issue a long paged pull missed while edits shifted
+        the pages is probed here and rechecked against the scopes below, so a miss costs requests, never a
+        wrong mark. A 404 is "deleted or no longer visible" (Jira cannot tell them apart); a 200 with a new
+        key is moved, unless a scope still has it; a 200 with the stored key only left the scopes.
         """
         seen = set(pulled)
         size = CENSUS_PAGE_SIZE[self.deployment]
-        for scope in scopes:
-            for page in self._search(full_jql(scope), ["id"], size, f"{scope.describe()} (census)"):
-                seen.update(str(raw["id"]) for raw in page if isinstance(raw, dict) and "id" in raw)
         gone: list[Gone] = []
         alive: dict[str, str] = {}
         for issue_id in sorted(known - seen, key=lambda v: (len(v), v)):
