@@ -18,7 +18,8 @@ def test_github_first_labelling_completes_over_runs_within_the_hourly_limit(tmp_
     sb = sandbox_factory(seed=5, scale=300)
     ws = make_workspace(tmp_path, sb, write_plan(tmp_path, sb.org).read_text())
     text = ws.config.read_text()
-    ws.config.write_text(text.replace("writes_per_minute = 0", f"writes_per_minute = 0\nwrites_per_hour = {PER_HOUR}"))
+    ws.config.write_text(text.replace("writes_per_hour = 0 ", f"writes_per_hour = {PER_HOUR} ", 1))
+    assert f"writes_per_hour = {PER_HOUR}" in ws.config.read_text()
     metrics = tmp_path / "plansync.prom"
     written: list[str] = []
     deferred_seen = []
