@@ -62,10 +62,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument("--latency", type=int, default=0)
+    parser.add_argument("--flavours", default="cloud,server", help="Jira flavours, comma-separated")
     args = parser.parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="plansync-bench-") as tmp:
-        rows = [first_apply(args.size, args.latency, flavour, Path(tmp)) for flavour in ("cloud", "server")]
+        rows = [first_apply(args.size, args.latency, flavour, Path(tmp)) for flavour in args.flavours.split(",")]
     cols = ["flavour", "size", "latency_ms", "full_sync_requests", "minimum", "scopes", "jira_bulk_posts",
             "jira_polls", "jira_puts", "github_writes", "emails_jira", "emails_github", "apply_s", "sync_s",
             "sync_429_s", "burst_hits", "exit"]
