@@ -12,8 +12,8 @@ import logging
 from collections.abc import Callable, Iterator
 
 from connector import clock
-from connector.faultpoints import crash_point
 from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, TrackerError
+from connector.faultpoints import crash_point
 from connector.values import LabelChange, WriteResult
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,14 @@ from pydantic import SecretStr
 
 from connector import clock
 from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, RetriableAPIError, TrackerError
-from connector.http import Pacer, RetryPolicy, WindowLimit, call_with_retry, parse_retry_after, prepare_session
+from connector.http import (
+    Pacer,
+    RetryPolicy,
+    WindowLimit,
+    call_with_retry,
+    parse_retry_after,
+    prepare_session,
+)
 from connector.trackers.jira.config import JiraTrackerSettings
 from connector.values import RequestStats
 
