@@ -35,6 +35,10 @@ def test_github_first_labelling_completes_over_runs_within_the_hourly_limit(tmp_
         assert f'plansync_writes_deferred{{tracker="github"}} {float(deferred)}' in metrics.read_text()
         if deferred == 0:
             break
+        if len(deferred_seen) == 1:  # the report's freshness section shows the progress
+            assert ws.cli("report", "--format", "md").returncode == 0
+            texts = [p.read_text() for p in (tmp_path / "reports").rglob("*.md")]
+            assert any(f"github: {deferred} label change(s) deferred" in t for t in texts)
         # within the same hour the journal says the budget is spent: nothing more is written
         sb.reset_counts()
         again = ws.cli("apply")
