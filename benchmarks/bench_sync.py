@@ -74,9 +74,10 @@ def start(size: int, latency_ms: int, flavour: str, root: Path) -> Setup:
     setup = Setup(size, latency_ms, flavour, folder, sandbox, config, plan, env)
     _, _, declared = load_inputs(config, plan)
     for scope in declared.all_scopes():
-        if scope.jql is not None:
+        # scopes are per-kind classes since the registry: only a Jira scope has `jql`, a GitHub one `repo`
+        if getattr(scope, "jql", None) is not None:
             setup.jira_scopes[scope.jql] = _jira_count(sandbox, scope.jql)
-        elif scope.repo is not None:
+        elif getattr(scope, "repo", None) is not None:
             setup.github_repos[scope.repo] = _github_count(sandbox, scope.repo)
     sandbox.reset_counts()
     return setup

@@ -180,6 +180,10 @@ def doctor(config, plan) -> Result:
                 zone = f", timezone {identity.timezone}" if identity.timezone else ""
                 lines.append(f"ok    {name}: {tracker.url} as {identity.user} ({identity.deployment}{zone}) "
                              f"{identity.detail}".rstrip())
+                # optional adapter capability: whether its writes can be kept from emailing watchers
+                quiet = getattr(adapter, "notification_check", None)
+                if quiet is not None:
+                    lines.append(f"      {name}: {quiet()}")
                 failures += _check_scopes(adapter, name, declared, lines)
             finally:
                 adapter.close()

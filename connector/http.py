@@ -7,6 +7,9 @@ used, so retries are never stacked. Waits go through `connector.clock.sleep`.
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -86,6 +89,82 @@ def call_with_retry(fn: Callable[[], T], *, tracker: str, stats: RequestStats,
         reraise=True,
     )
     return retrying(fn)
+
+
+class Pacer:
+    """A per-key request rate that recovers (AIMD): unpaced until the tracker signals a burst limit (a 429),
+    then the key's rate halves (multiplicative decrease, never below `floor`) and every success adds `step`
+    back (additive increase) until the key's ceiling, where pacing stops. One per tracker, keyed by endpoint.
+    """
+
+    def __init__(self, ceiling: float | Callable[[str], float], *, floor: float = 1.0, steps: int = 20,
+                 now: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] | None = None) -> None:
+        self._ceiling = ceiling if callable(ceiling) else (lambda key, c=float(ceiling): c)
+        self.floor, self.steps = floor, steps
+        self._now, self._sleep = now, sleep
+        self._rate: dict[str, float] = {}
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def rate(self, key: str) -> float | None:
+        """Requests a second the key is paced at now; None: unpaced."""
+        return self._rate.get(key)
+
+    def wait(self, key: str) -> None:
+        with self._lock:  # reserve the next slot, sleep outside the lock
+            rate = self._rate.get(key)
+            if rate is None:
+                return
+            now = self._now()
+            due = max(now, self._next.get(key, now))
+            self._next[key] = due + 1.0 / rate
+        if due > now:
+            (self._sleep or clock.sleep)(due - now)
+
+    def success(self, key: str) -> None:
+        with self._lock:
+            rate = self._rate.get(key)
+            if rate is None:
+                return
+            rate += self._ceiling(key) / self.steps
+            if rate >= self._ceiling(key):
+                self._rate.pop(key, None)
+                self._next.pop(key, None)
+            else:
+                self._rate[key] = rate
+
+    def throttled(self, key: str) -> float:
+        with self._lock:
+            rate = self._rate[key] = max(self.floor, (self._rate.get(key) or self._ceiling(key)) / 2)
+            return rate
+
+
+class WindowLimit:
+    """At most n events per window seconds per key (sliding windows), waiting for a free slot: Jira's
+    per-issue write limit (20 per 2 s and 100 per 30 s) and GitHub's content limits (80 a minute)."""
+
+    def __init__(self, limits: tuple[tuple[int, float], ...], *, now: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] | None = None) -> None:
+        self.limits = tuple((n, w) for n, w in limits if n > 0)
+        self._now, self._sleep = now, sleep
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, key: str = "") -> float:
+        """Wait until every window allows one more event for `key`, record it; returns the wait."""
+        if not self.limits:
+            return 0.0
+        with self._lock:
+            events = self._events.setdefault(key, deque(maxlen=max(n for n, _ in self.limits)))
+            now = self._now()
+            due = now
+            for n, window in self.limits:
+                if len(events) >= n:
+                    due = max(due, events[-n] + window)
+            events.append(due)
+        if due > now:
+            (self._sleep or clock.sleep)(due - now)
+        return due - now
 
 
 class TimeoutAdapter(HTTPAdapter):

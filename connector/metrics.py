@@ -50,6 +50,7 @@ class TrackerMetrics:
     retries: int = 0
     failures: int = 0
     last_success: datetime | None = None
+    writes_deferred: int = 0  # changes left for a later run (write budget spent)
 
     @classmethod
     def from_stats(cls, stats: RequestStats, *, items_pulled: int = 0, failures: int = 0,
@@ -175,11 +176,15 @@ class _RunCollector:
         pulled = GaugeMetricFamily("plansync_items_pulled", "Items pulled in the last run.", labels=["tracker"])
         failures = GaugeMetricFamily("plansync_tracker_failures", "Failures of each tracker in the last run.",
                                      labels=["tracker"])
+        deferred = GaugeMetricFamily("plansync_writes_deferred", "Label changes the last run left for the next "
+                                     "(its write budget was spent).", labels=["tracker"])
         for tracker in sorted(run):
             pulled.add_metric([tracker], run[tracker].items_pulled)
             failures.add_metric([tracker], run[tracker].failures)
+            deferred.add_metric([tracker], run[tracker].writes_deferred)
         yield pulled
         yield failures
+        yield deferred
 
 
 def write_metrics(path: Path, metrics: RunMetrics, *, previous: Path | None = None) -> None:

@@ -40,6 +40,7 @@ class TrackerOutcome:
     stats: dict = field(default_factory=dict)
     writes_ok: int = 0
     writes_failed: int = 0
+    writes_deferred: int = 0  # changes left for a later run: this run's write budget was spent
     current: bool = False  # its data in the store is this run's (the pull worked)
     pulled: bool = False  # this run tried to pull it
 
@@ -75,10 +76,11 @@ class RunSummary:
         pulled = sum(t.items_pulled for t in self.trackers.values())
         requests = sum(t.stats.get("requests", 0) for t in self.trackers.values())
         writes = sum(t.writes_ok for t in self.trackers.values())
+        deferred = sum(t.writes_deferred for t in self.trackers.values())
         duration = time.monotonic() - self.started
         failed = ",".join(dict.fromkeys([*self.failed_trackers, *self.stale])) or "-"
         return (f"plansync {self.command}: outcome={self.outcome} items_pulled={pulled} requests={requests} "
-                f"writes={writes} failed_trackers={failed} duration={duration:.1f}s")
+                f"writes={writes} deferred={deferred} failed_trackers={failed} duration={duration:.1f}s")
 
     def problems(self) -> list[str]:
         """One line per failed tracker (and a failed publish), for the end of the output."""
@@ -299,7 +301,8 @@ def finish(run: Run, metrics_file: Path | None, *, announce: bool = True) -> Non
             run.store.finish_run(run.run_id, summary.outcome if summary.outcome in ("success", "partial", "failed",
                                                                                      "skipped") else "success",
                                  counts={n: {"items_pulled": t.items_pulled, "writes": t.writes_ok,
-                                             "write_failures": t.writes_failed} for n, t in summary.trackers.items()},
+                                             "write_failures": t.writes_failed,
+                                             "writes_deferred": t.writes_deferred} for n, t in summary.trackers.items()},
                                  requests={n: t.stats for n, t in summary.trackers.items()}, error=summary.error)
         except StoreError as exc:
             log.error("%s", exc)
@@ -323,7 +326,8 @@ def write_run_metrics(path: Path, summary: RunSummary) -> None:
         trackers={n: TrackerMetrics(items_pulled=t.items_pulled, requests=t.stats.get("requests", 0),
                                     reads=t.stats.get("reads", 0), writes=t.stats.get("writes", 0),
                                     not_modified=t.stats.get("not_modified", 0), retries=t.stats.get("retries", 0),
-                                    failures=0 if t.ok else 1, last_success=now if t.ok else None)
+                                    failures=0 if t.ok else 1, last_success=now if t.ok else None,
+                                    writes_deferred=t.writes_deferred)
                   for n, t in summary.trackers.items()})
     try:
         write_metrics(path, metrics, previous=path if path.exists() else None)

@@ -17,7 +17,7 @@ T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 EXPECTED_FAMILIES = {
     "plansync_last_run_timestamp_seconds", "plansync_run_duration_seconds", "plansync_run_outcome",
     "plansync_last_success_timestamp_seconds", "plansync_requests", "plansync_retries", "plansync_writes",
-    "plansync_items_pulled", "plansync_tracker_failures",
+    "plansync_items_pulled", "plansync_tracker_failures", "plansync_writes_deferred",
 }
 
 
@@ -65,6 +65,7 @@ def test_a_successful_run_writes_every_metric_with_its_values(tmp_path):
     assert value(parsed, "plansync_writes_total", tracker="jira") == 5
     assert value(parsed, "plansync_items_pulled", tracker="github") == 80
     assert value(parsed, "plansync_tracker_failures", tracker="github") == 0
+    assert value(parsed, "plansync_writes_deferred", tracker="github") == 0
     # counters carry no _created samples: the file must be stable apart from the run's own numbers
     assert not any(name.endswith("_created") for name, _ in parsed)
 

@@ -209,6 +209,7 @@ class Freshness:
     last_good_sync: datetime | None
     age_hours: float | None
     stale: bool
+    writes_deferred: int = 0  # label changes the last apply left for a later run (write budget spent)
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
-import hashlib
 import re
 import tempfile
 from collections.abc import Iterable

@@ -158,8 +158,17 @@ def freshness(store, trackers: list[str], now: datetime, stale_after_hours: floa
         last = store.last_good_sync(name)
         age = (now - last).total_seconds() / 3600 if last else None
         out.append(Freshness(name, last, round(age, 1) if age is not None else None,
-                             stale=age is None or age > stale_after_hours))
+                             stale=age is None or age > stale_after_hours, writes_deferred=_deferred(store, name)))
     return tuple(out)
+
+
+def _deferred(store, tracker: str) -> int:
+    """What the latest run that wrote to `tracker` left for later (0 when it finished its work)."""
+    for run in store.runs(limit=20):
+        counts = (run.get("counts") or {}).get(tracker) or {}
+        if "writes_deferred" in counts:
+            return int(counts["writes_deferred"] or 0)
+    return 0
 
 
 def plan_changes(old: Plan, new: Plan) -> tuple[PlanChange, ...]:

@@ -64,6 +64,7 @@ url = "{sandbox.github_url}"
 token_env = "{GITHUB_TOKEN_ENV}"
 write_interval = 0.0                 # the sandbox has no secondary limits; real GitHub wants >= 1 s
 writes_per_minute = 0
+writes_per_hour = 0                  # nor an hourly content limit (real GitHub: 500)
 {_gitlab_tracker(sandbox) if gitlab else ""}
 [report]
 out_dir = "reports"

@@ -105,9 +105,15 @@ def issue_put(sb, req: Req, m: dict) -> Resp:
     i = _find(sb, m["key"])
     if i is None:
         return json_resp(NOT_FOUND, 404)
+    from .jira_bulk import note_write, single_put_notify
+
+    would_email, refusal = single_put_notify(sb, req)
+    if refusal is not None:
+        return refusal
     changes = edit_changes(sb, i, req.body())
     if changes:
         _apply(sb, i, changes)
+        note_write(sb, req.flavour, notify=would_email)
     return Resp(204)
 
 

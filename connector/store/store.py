@@ -357,6 +357,14 @@ class Store(LabelRecords):
             query = query.where(write_journal.c.run_id == run_id)
         return self._journal_query(query)
 
+    def journal_since(self, tracker: str, since) -> list[JournalEntry]:
+        """Entries of `tracker` that went out (sent, confirmed, failed) at or after `since`: the writes a
+        tracker's hourly write limits have already counted, across runs."""
+        query = select(write_journal).where(write_journal.c.tracker == tracker,
+                                            write_journal.c.state.in_(("sent", "confirmed", "failed")),
+                                            write_journal.c.updated >= since)
+        return self._journal_query(query)
+
     def _journal_query(self, query) -> list[JournalEntry]:
         query = query.order_by(write_journal.c.id)
         return self._read(lambda c: [_journal_entry(r) for r in c.execute(query).mappings()])

@@ -143,17 +143,21 @@ def test_quota_limit_stops_with_the_reset_time(rsps, _no_real_sleep):
     assert limited.call_count == 1 and _no_real_sleep == []
 
 
-def test_burst_limit_slows_that_endpoint_only(rsps, _no_real_sleep, monkeypatch):
-    monkeypatch.setenv("PLANSYNC_NOW", "2026-11-26T02:00:00Z")  # a still clock: each paced wait is whole
+def test_burst_limit_slows_that_endpoint_only_and_recovers(rsps, _no_real_sleep):
+    # was: every later search spaced 1 s apart for the rest of the run; now the pace halves (100 -> 50
+    # requests/s) on the burst 429 and climbs back with each success
     fx.add_basics(rsps, timezone="UTC")
     issues = fx.cloud_issues()
     rsps.get(SEARCH_JQL, status=429, headers={"Retry-After": "2", "RateLimit-Reason": "jira-burst-based"})
     rsps.get(SEARCH_JQL, json=fx.cloud_page(issues[:2], token="t1"))
     rsps.get(SEARCH_JQL, json=fx.cloud_page(issues[2:4], is_last=True))
     fx.add_versions(rsps, "EE")  # another endpoint: not paced
-    pull_since(fx.adapter(), when=datetime(2020, 1, 1, tzinfo=UTC))
-    # the retry waits Retry-After; the retried request and the next page are spaced by the pace
-    assert _no_real_sleep == [2.0, 1.0, 1.0]
+    adapter = fx.adapter()
+    pull_since(adapter, when=datetime(2020, 1, 1, tzinfo=UTC))
+    # the retry waits Retry-After (a minimum); later searches wait at most one slot at 50/s
+    assert _no_real_sleep[0] == 2.0 and all(s <= 1 / 50 for s in _no_real_sleep[1:])
+    assert adapter.http.pacer.rate("GET /search/jql") == 50 + 2 * 5  # two successes since, +5/s each
+    assert adapter.http.pacer.rate("GET /project/{key}/version") is None
 
 
 def test_explicit_timeouts_on_every_request(rsps):

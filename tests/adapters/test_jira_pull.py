@@ -65,7 +65,6 @@ def test_cloud_epic_from_parent_when_the_site_has_no_epic_link(rsps):
     rsps.get(SEARCH_JQL, json=fx.cloud_page([raw]))
     for path in ("rest/api/3/project/K5/version", "rest/agile/1.0/board"):
         rsps.get(f"{fx.BASE}/{path}", json={"isLast": True, "values": []})
-    rsps.get(SEARCH_JQL, json=fx.cloud_page([{"id": raw["id"]}]))
     item = next(iter(fx.adapter().pull(PullSpec(scopes=(SCOPE,), cursors={}, full=True)).all_items().values()))
     assert item.epic == "K5-1"  # parent of issuetype Epic
 
@@ -209,17 +208,16 @@ def test_full_pull_of_n_issues_costs_ceil_n_over_page_searches_plus_constants(rs
     for start in range(0, n, 100):
         last = start + 100 >= n
         rsps.get(SEARCH_JQL, json=fx.cloud_page(raws[start:start + 100], token=None if last else f"p{start}"))
-    rsps.get(SEARCH_JQL, json=fx.cloud_page([{"id": r["id"]} for r in raws], is_last=True))  # id census
     fx.add_no_milestones(rsps, ["EE"])
     a = fx.adapter()
     result = a.pull(PullSpec(scopes=(SCOPE,), cursors={}, full=True))
     assert len(result.all_items()) == n and result.scopes[0].complete and result.census
     full_pages = [c for c in fx.calls_to(rsps, "/rest/api/3/search/jql") if fx.query(c)["fields"] != "id"]
     assert len(full_pages) == math.ceil(n / 100)
-    census = [c for c in fx.calls_to(rsps, "/rest/api/3/search/jql") if fx.query(c)["fields"] == "id"]
-    assert len(census) == 1 and fx.query(census[0])["maxResults"] == "5000"
-    # constants: /field, the census page, one versions call and one boards call for the one project
-    assert a.stats.requests == math.ceil(n / 100) + 4
+    # the full pull is the census: no second, id-only pass over the same scope (issue #16)
+    assert not [c for c in fx.calls_to(rsps, "/rest/api/3/search/jql") if fx.query(c)["fields"] == "id"]
+    # constants: /field, one versions call and one boards call for the one project
+    assert a.stats.requests == math.ceil(n / 100) + 3
 
 
 # --- census: moves and deletions ------------------------------------------------------------------
@@ -229,7 +227,6 @@ def test_census_marks_deleted_and_moved_issues(rsps):
     present = fx.issue("EE-2")
     rsps.get(SEARCH_JQL, json=fx.cloud_page([present], is_last=True))
     fx.add_no_milestones(rsps, ["EE"])
-    rsps.get(SEARCH_JQL, json=fx.cloud_page([{"id": present["id"]}], is_last=True))
     rsps.get(f"{fx.BASE}/rest/api/3/issue/10063", status=404,
              json={"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}})
     rsps.get(f"{fx.BASE}/rest/api/3/issue/10065", json={"id": "10065", "key": "BETA-5", "fields": {}})
@@ -246,8 +243,7 @@ def test_census_marks_deleted_and_moved_issues(rsps):
 
 def test_census_does_not_mark_an_issue_a_scope_still_matches(rsps):
     fx.add_basics(rsps)
-    rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))
-    rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))  # the snapshot missed it (lagging index)
+    rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))  # the pull missed it (lagging index)
     rsps.get(f"{fx.BASE}/rest/api/3/issue/10065", json={"id": "10065", "key": "EE-3", "fields": {}})
     rsps.get(SEARCH_JQL, json=fx.cloud_page([{"id": "10065"}], is_last=True))  # but the recheck finds it
     result = fx.adapter().pull(PullSpec(scopes=(SCOPE,), cursors={}, known_ids=frozenset({"10065"}), full=True))
@@ -266,7 +262,6 @@ def test_full_pull_reads_versions_and_sprints_from_the_agile_api(rsps):
     boards["values"] = [b for b in boards["values"] if b["type"] == "scrum"][:1]
     rsps.get(f"{fx.BASE}/rest/agile/1.0/board", json=boards)
     rsps.get(f"{fx.BASE}/rest/agile/1.0/board/{boards['values'][0]['id']}/sprint", json=fx.mock_json("sprints.json"))
-    rsps.get(SEARCH_JQL, json=fx.cloud_page([{"id": raw["id"]}], is_last=True))
     result = fx.adapter().pull(PullSpec(scopes=(SCOPE,), cursors={}, full=True))
     versions = [m for m in result.milestones if m.kind == "version"]
     assert len(versions) == len(project["versions"])
@@ -278,7 +273,6 @@ def test_full_pull_reads_versions_and_sprints_from_the_agile_api(rsps):
 
 def test_census_keeps_an_issue_that_only_left_the_scopes(rsps):
     fx.add_basics(rsps)
-    rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))
     rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))
     rsps.get(f"{fx.BASE}/rest/api/3/issue/10065", json={"id": "10065", "key": "EE-3", "fields": {}})
     rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))

@@ -80,8 +80,8 @@ def test_full_pull_costs_ceil_n_over_page_searches(sandbox_factory, flavour):
     result = full(adapter)
     assert len(result.all_items()) == n
     search = "jira.search_jql" if flavour == "cloud" else "jira.search"
-    # ceil(N/100) full pages, plus one id-only census page (N < 1000)
-    assert sb.count(endpoint=search) == math.ceil(n / 100) + 1
+    # ceil(N/100) full pages; the full pull is itself the census (no id-only pass since issue #16)
+    assert sb.count(endpoint=search) == math.ceil(n / 100)
     counts = sb.counts()["by_endpoint"]
     constants = {k: v for k, v in counts.items() if k != search}
     # /field, one versions call, one boards call, one sprints call per board: independent of N

@@ -57,8 +57,16 @@ def test_labels_outside_the_prefix_survive_every_apply(workspace):
         assert {"customer", "plan-b"} <= set(sb.github_issue(gh.repo, gh.number).labels)
 
 
+def per_item(workspace):
+    """Jira Cloud with bulk edits off: one journaled write per item, so crash points count items."""
+    text = workspace.config.read_text()
+    workspace.config.write_text(text.replace('deployment = "cloud"', 'deployment = "cloud"\nbulk = false', 1))
+    return workspace
+
+
 @pytest.mark.parametrize("point", ["journal-sent", "write-sent"])
 def test_sigkill_mid_apply_converges_without_duplicate_writes(workspace, point):
+    workspace = per_item(workspace)
     sb = workspace.sandbox
     crashed = workspace.cli("apply", PLANSYNC_CRASH_AT=f"{point}:4")
     assert crashed.returncode == -signal.SIGKILL, crashed.stdout + crashed.stderr
@@ -75,3 +83,27 @@ def test_sigkill_mid_apply_converges_without_duplicate_writes(workspace, point):
     final = workspace.cli("plan", "--detailed-exitcode")
     assert final.returncode == 0, final.stdout + final.stderr
     assert label_writes(sb) == []
+
+
+def test_sigkill_between_a_bulk_post_and_its_task_resumes_without_duplicate_or_lost_labels(workspace):
+    from connector.sandbox.jira_bulk import citizenship
+
+    sb = workspace.sandbox
+    crashed = workspace.cli("apply", PLANSYNC_CRASH_AT="bulk-posted:1")
+    assert crashed.returncode == -signal.SIGKILL, crashed.stdout + crashed.stderr
+    tasks = citizenship(sb).tasks
+    assert len(tasks) == 1, "the crash came after the first bulk edit reached Jira"
+    landed = set(next(iter(tasks.values()))["processedAccessibleIssues"])
+    assert landed
+    sb.reset_counts()
+    resumed = workspace.cli("run")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    again = {i for t in list(tasks.values())[1:] for i in t["processedAccessibleIssues"]}
+    singles = {int(_ISSUE.search(r.path).group(1).rsplit("/", 1)[1]) for r in label_writes(sb)
+               if "/rest/api/" in r.path and r.method == "PUT"}
+    assert again or singles, "the resumed run makes the writes the crash prevented"
+    assert not landed & (again | singles), "an issue the crashed bulk edit labelled was written again"
+    assert citizenship(sb).emails["cloud"] == 0
+    sb.reset_counts()
+    final = workspace.cli("plan", "--detailed-exitcode")
+    assert final.returncode == 0, final.stdout + final.stderr  # nothing lost: no change left

@@ -144,6 +144,10 @@ def test_a_forced_prefix_change_leaves_the_old_labels_and_says_so(guard):
 
 
 def test_a_resumed_apply_keeps_its_causes_and_does_not_count_them_twice(guard):
+    # the crash point counts journaled items one by one: Jira Cloud bulk edits off (they mark a batch at once)
+    text = guard.config.read_text()
+    assert 'deployment = "cloud"' in text
+    guard.config.write_text(text.replace('deployment = "cloud"', 'deployment = "cloud"\nbulk = false', 1))
     _ok(guard.cli("apply"))
     guard.write(big_jql='project = CHK AND labels = "betta"')
     before = _causes(guard)

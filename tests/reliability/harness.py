@@ -121,7 +121,11 @@ def make_workspace(folder: Path, sandbox, store_url: str | None = None, *, extra
     env = {**sandbox_env(sandbox.clock.now()),
            # Markdown and JSON only: the HTML charts cost seconds per run and are tested in tests/report
            "PLANSYNC_REPORT__FORMATS": '["md", "json"]'}
-    return Workspace(folder, sandbox, url, env)
+    workspace = Workspace(folder, sandbox, url, env)
+    # These faults and crash points target one journaled PUT per Jira item; Cloud bulk edits have their
+    # own crash, fallback and retry tests (tests/adapters/test_jira_citizenship.py, tests/e2e/test_apply_safety.py).
+    workspace.set_tracker_option("jira", "bulk = false")
+    return workspace
 
 
 # --- read-outs ---------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from __future__ import annotations
 import logging
 import queue
 from datetime import UTC, timedelta
-from urllib.parse import parse_qsl, quote, urlencode, urlparse, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlparse
 
 from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, RetriableAPIError
 from connector.http import RetryPolicy
@@ -60,7 +60,7 @@ from connector.trackers.github.normalize import (
     repo_scope_id,
     split_key,
 )
-from connector.trackers.github.paging import PageGuard
+from connector.trackers.github.paging import PageGuard, at_page, page_number
 from connector.values import (
     Gone,
     Identity,
@@ -212,7 +212,7 @@ class GithubAdapter:
         """The loop guard of one list, starting at its first page (as the server's links would name it)."""
         last_url = first.link("last")
         guard = PageGuard(self.name, what, f"{self.tracker.url}{path}?{urlencode(params or {})}",
-                          last=_page_number(last_url) if last_url else None, per_page=PER_PAGE)
+                          last=page_number(last_url) if last_url else None, per_page=PER_PAGE)
         guard.seen(first.data)
         return guard
 
@@ -233,10 +233,10 @@ class GithubAdapter:
         Without a `rel="last"` page number (not every server sends one) pages are followed one by one."""
         guard = guard or self._guard(what, "", None, first)
         next_url, last_url = first.link("next"), first.link("last")
-        last = _page_number(last_url) if last_url else None
-        if not next_url or last is None or _page_number(next_url) != 2 or self.page_workers <= 1:
+        last = page_number(last_url) if last_url else None
+        if not next_url or last is None or page_number(next_url) != 2 or self.page_workers <= 1:
             return self._follow(first, what, guard)
-        urls = [_at_page(next_url, number) for number in range(2, last + 1)]
+        urls = [at_page(next_url, number) for number in range(2, last + 1)]
         for url in urls:
             guard.next_page(url)
         pages = list(fetch_in_order(lambda url: self._get_page(url, what), urls, self.page_workers))
@@ -250,7 +250,7 @@ class GithubAdapter:
         except queue.Empty:
             transport = self.http.fork()
         try:
-            return transport.request("GET", url, what=f"{what} (page {_page_number(url)})",
+            return transport.request("GET", url, what=f"{what} (page {page_number(url)})",
                                      headers={"Accept": "application/vnd.github+json"}, budget=True)
         finally:
             self._idle_transports.put(transport)
@@ -343,6 +343,22 @@ class GithubAdapter:
 
     comment_format = "markdown"  # report comments are GitHub-flavoured Markdown
 
+    @staticmethod
+    def write_cost(change: LabelChange) -> int:
+        """Requests `push_labels` sends for `change`: one POST for the additions, one DELETE per removal."""
+        return (1 if change.add else 0) + len(change.remove)
+
+    def write_budget(self, spent_last_hour: int) -> int | None:
+        """Write requests this run may still send: within the content limit of the last hour (counted from
+        the journal, across runs) and within `budget_share` of the primary limit the pull left."""
+        limits = []
+        if self.tracker.writes_per_hour:
+            limits.append(self.tracker.writes_per_hour - spent_last_hour)
+        remaining, limit = self.stats.rate_remaining, self.stats.rate_limit
+        if remaining is not None and limit:
+            limits.append(int(remaining - (1 - self.tracker.budget_share) * limit))
+        return max(0, min(limits)) if limits else None
+
     def post_comment(self, issue: str, marker: str, body: str) -> str:
         """Edit the comment holding `marker` on `issue` (owner/repo#N), else create one; returns its id.
         Creating is never retried (a retry after a lost answer would post twice); the next run finds a
@@ -377,19 +393,6 @@ def _label_names(data, previous: tuple[str, ...] | None) -> tuple[str, ...] | No
     if isinstance(data, list) and all(isinstance(x, dict) and isinstance(x.get("name"), str) for x in data):
         return tuple(x["name"] for x in data)
     return previous
-
-
-def _page_number(url: str) -> int | None:
-    """The `page` query parameter of a Link URL (1 when absent), or None when it is not a number."""
-    value = dict(parse_qsl(urlsplit(url).query)).get("page", "1")
-    return int(value) if value.isdigit() else None
-
-
-def _at_page(url: str, number: int) -> str:
-    """The same Link URL asking for page `number` (every other parameter kept as GitHub sent it)."""
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "page"]
-    return urlunsplit(parts._replace(query=urlencode([*query, ("page", str(number))])))
 
 
 def _as_list(data, what: str, tracker: str) -> list[dict]:

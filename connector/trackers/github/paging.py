@@ -4,7 +4,7 @@ a page already read, or that serves the same page under ever new URLs, must fail
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from connector.errors import FatalAPIError
 
@@ -63,3 +63,16 @@ class PageGuard:
         self.urls.add(key)
         if number is not None:
             self.page = number
+
+
+def page_number(url: str) -> int | None:
+    """The `page` query parameter of a Link URL (1 when absent), or None when it is not a number."""
+    value = dict(parse_qsl(urlsplit(url).query)).get("page", "1")
+    return int(value) if value.isdigit() else None
+
+
+def at_page(url: str, number: int) -> str:
+    """The same Link URL asking for page `number` (every other parameter kept as GitHub sent it)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "page"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("page", str(number))])))

@@ -78,6 +78,8 @@ class JiraAdapter:
         self._fields: FieldIds | None = None
         self.page_workers = PAGE_WORKERS  # Server/DC startAt pages in flight at once (Cloud: one ahead)
         self._notes: list[str] = []
+        self.suppression: bool | None = None  # notifyUsers=false honoured (True), refused (False), untried
+        self.bulk_refused = False  # Bulk change permission missing: one PUT per issue for the rest of the run
 
     # --- connection facts ------------------------------------------------------------------------
     @property
@@ -184,18 +186,15 @@ class JiraAdapter:
     # --- census ----------------------------------------------------------------------------------
     def _census(self, scopes: list[Scope], pulled: set[str], known: frozenset[str],
                 known_keys: dict[str, str]) -> dict:
-        """Id-only snapshot of every scope (pages of up to 5000), then one GET per stored id not seen.
+        """The full pull is the census of the scopes it enumerated: one GET per stored id it did not return.
 
-        The snapshot is taken after the full pages: one or two requests that do not shift under edits
-        the way a long paged pull can, so a miss is worth probing. A 404 is "deleted or no longer
-        visible" (Jira cannot tell them apart); a 200 with a new key is moved, unless a
-        scope still has it; a 200 with the stored key only left the scopes (still present).
+        No second id-only pass over the same scopes: an issue a long paged pull missed while edits shifted
+        the pages is probed here and rechecked against the scopes below, so a miss costs requests, never a
+        wrong mark. A 404 is "deleted or no longer visible" (Jira cannot tell them apart); a 200 with a new
+        key is moved, unless a scope still has it; a 200 with the stored key only left the scopes.
         """
         seen = set(pulled)
         size = CENSUS_PAGE_SIZE[self.deployment]
-        for scope in scopes:
-            for page in self._search(full_jql(scope), ["id"], size, f"{scope.describe()} (census)"):
-                seen.update(str(raw["id"]) for raw in page if isinstance(raw, dict) and "id" in raw)
         gone: list[Gone] = []
         alive: dict[str, str] = {}
         for issue_id in sorted(known - seen, key=lambda v: (len(v), v)):
@@ -288,30 +287,69 @@ class JiraAdapter:
 
     # --- writing ---------------------------------------------------------------------------------
     def push_labels(self, change: LabelChange) -> WriteResult:
-        """One PUT with update.labels add/remove (never a fields.labels overwrite); empty: no request."""
+        """One PUT with update.labels add/remove (never a fields.labels overwrite); empty: no request.
+
+        Asks Jira not to email watchers (`notifyUsers=false`) unless `notify`; Data Center refuses the flag
+        with 403 to an account without Administer rights: the write is retried without it, once per run.
+        """
         if change.empty:
             return WriteResult(change, ok=True, requests=0)
-        labels = change.add | change.remove
-        problem = None
-        if change.tracker != self.name:
-            problem = f"change is for tracker {change.tracker!r}, not {self.name!r}"
-        elif change.add & change.remove:
-            problem = f"labels both added and removed: {sorted(change.add & change.remove)}"
-        elif any(not label or any(ch.isspace() for ch in label) for label in labels):
-            problem = "Jira labels cannot be empty or contain spaces"
+        problem = self.write_problem(change)
         if problem:
             return WriteResult(change, ok=False, requests=0, error=problem)
         ops = [{"add": label} for label in sorted(change.add)] + [{"remove": label} for label in sorted(change.remove)]
         before = self.stats.requests
+        quiet = not self.tracker.notify and self.suppression is not False
         try:
             # by id: the key changes when an issue moves, the id never does
-            self.http.call("PUT", f"{self.api}/issue/{change.item_id}", what=f"updating labels of {change.key}",
-                           endpoint="PUT /issue/{id}", body={"update": {"labels": ops}}, issue=change.item_id)
+            self._put_labels(change, ops, quiet=quiet)
         except (AuthError, RateLimitExhausted):
             raise
+        except FatalAPIError as exc:
+            if not (quiet and "HTTP 403" in str(exc)):
+                return WriteResult(change, ok=False, requests=self.stats.requests - before, error=str(exc))
+            try:
+                self._put_labels(change, ops, quiet=False)
+            except (AuthError, RateLimitExhausted):
+                raise
+            except TrackerError as again:
+                return WriteResult(change, ok=False, requests=self.stats.requests - before, error=str(again))
+            self.suppression = False  # the flag was the problem: remembered for the rest of the run
+            log.warning("%s: Jira refused notifyUsers=false (HTTP 403: the account lacks Administer Jira/Project); "
+                        "label edits in this run email the issues' watchers", self.name)
         except TrackerError as exc:
             return WriteResult(change, ok=False, requests=self.stats.requests - before, error=str(exc))
+        if quiet and self.suppression is None:
+            self.suppression = True
         return WriteResult(change, ok=True, requests=self.stats.requests - before)
+
+    def _put_labels(self, change: LabelChange, ops: list[dict], *, quiet: bool) -> None:
+        self.http.call("PUT", f"{self.api}/issue/{change.item_id}", what=f"updating labels of {change.key}",
+                       endpoint="PUT /issue/{id}", body={"update": {"labels": ops}}, issue=change.item_id,
+                       params={"notifyUsers": "false"} if quiet else None)
+
+    def write_problem(self, change: LabelChange) -> str | None:
+        labels = change.add | change.remove
+        if change.tracker != self.name:
+            return f"change is for tracker {change.tracker!r}, not {self.name!r}"
+        if change.add & change.remove:
+            return f"labels both added and removed: {sorted(change.add & change.remove)}"
+        if any(not label or any(ch.isspace() for ch in label) for label in labels):
+            return "Jira labels cannot be empty or contain spaces"
+        return None
+
+    def push_labels_grouped(self, changes, sending):
+        """Jira Cloud: changes with the same label sets as bulk edits (see connector.trackers.jira.bulk);
+        `sending(batch)` is called before each batch goes out. Yields one WriteResult per change."""
+        from connector.trackers.jira.bulk import push_grouped
+
+        yield from push_grouped(self, list(changes), sending)
+
+    def notification_check(self) -> str:
+        """For `doctor`: whether this account may suppress watcher emails (one permissions read)."""
+        from connector.trackers.jira.bulk import suppression_line
+
+        return suppression_line(self)
 
     @property
     def comment_format(self) -> str:

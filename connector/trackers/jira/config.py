@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from connector.settings import TrackerSettings
 
@@ -14,6 +14,9 @@ class JiraTrackerSettings(TrackerSettings):
     deployment: Literal["cloud", "server"] | None = None  # None = detect from serverInfo
     auth: Literal["basic", "bearer"] = "basic"
     email: str | None = None
+    notify: bool = False  # true: label edits email watchers as Jira does by default (notifyUsers / sendBulkNotification)
+    bulk: bool = True  # Jira Cloud: same-label-set changes as bulk edits (POST /bulk/issues/fields)
+    bulk_poll_limit: float = Field(300.0, gt=0, le=3600)  # seconds to wait for one bulk task before leaving it
 
     @model_validator(mode="after")
     def _email_for_basic(self) -> JiraTrackerSettings:

@@ -17,13 +17,22 @@ from pydantic import SecretStr
 
 from connector import clock
 from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, RetriableAPIError, TrackerError
-from connector.http import RetryPolicy, call_with_retry, parse_retry_after, prepare_session
+from connector.http import (
+    Pacer,
+    RetryPolicy,
+    WindowLimit,
+    call_with_retry,
+    parse_retry_after,
+    prepare_session,
+)
 from connector.trackers.jira.config import JiraTrackerSettings
 from connector.values import RequestStats
 
 log = logging.getLogger(__name__)
 
-MAX_BURST_PACE = 30.0  # seconds between requests to one endpoint after repeated burst limits
+BURST_RATE = {"GET": 100.0, "POST": 100.0, "PUT": 50.0, "DELETE": 50.0}  # Jira's steady burst limits, per second
+MIN_BURST_RATE = 1.0  # never paced slower than this after repeated burst limits
+PER_ISSUE_WRITES = ((20, 2.0), (100, 30.0))  # Jira's per-issue write limits
 _TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                      requests.exceptions.ContentDecodingError)
 
@@ -47,7 +56,11 @@ def jira_messages(resp: requests.Response, limit: int = 400) -> str:
     if not isinstance(body, dict):
         return str(body)[:limit]
     parts = [str(m) for m in body.get("errorMessages") or ()]
-    parts += [f"{k}: {v}" for k, v in (body.get("errors") or {}).items()]
+    errors = body.get("errors") or {}
+    if isinstance(errors, list):  # the bulk APIs: {"errors": [{"message": ...}]}
+        parts += [str(e.get("message") if isinstance(e, dict) else e) for e in errors]
+    else:
+        parts += [f"{k}: {v}" for k, v in errors.items()]
     if body.get("message"):
         parts.append(str(body["message"]))
     return "; ".join(parts)[:limit]
@@ -63,7 +76,9 @@ class JiraHttp:
         self.session = prepare_session(self.client._session, timeout=tracker.timeout,
                                        verify=tracker.verify_tls, stats=stats)
         self.base = tracker.url
-        self._pace: dict[str, float] = {}  # endpoint -> min seconds between its requests (burst limit)
+        # endpoint ("GET /search/jql") -> a pace that halves on a burst 429 and climbs back on success
+        self.pacer = Pacer(lambda key: BURST_RATE.get(key.partition(" ")[0], 50.0), floor=MIN_BURST_RATE)
+        self.issue_writes = WindowLimit(PER_ISSUE_WRITES)
         self._issue_gap: dict[str, float] = {}  # issue -> min seconds between writes (per-issue limit)
         self._last_call: dict[str, datetime] = {}
         self._last_write: dict[str, datetime] = defaultdict(lambda: datetime.min)
@@ -100,6 +115,7 @@ class JiraHttp:
                     self._last_write[issue] = clock.now()
             self._note_rate_headers(resp)
             if resp.ok or resp.status_code in allow:
+                self.pacer.success(endpoint)
                 return resp
             raise self.classify(resp, what=what, endpoint=endpoint, issue=issue)
 
@@ -118,9 +134,10 @@ class JiraHttp:
                                 f"HTTP {resp.status_code}); this pull stores nothing") from None
 
     def _wait_for(self, endpoint: str, issue: str | None) -> None:
+        self.pacer.wait(endpoint)
+        if issue:
+            self.issue_writes.acquire(issue)
         waits = []
-        if endpoint in self._pace and endpoint in self._last_call:
-            waits.append(self._pace[endpoint] - (clock.now() - self._last_call[endpoint]).total_seconds())
         if issue and issue in self._issue_gap and self._last_write[issue] != datetime.min:
             waits.append(self._issue_gap[issue] - (clock.now() - self._last_write[issue]).total_seconds())
         wait = max(waits, default=0.0)
@@ -177,10 +194,10 @@ class JiraHttp:
             return RateLimitExhausted(self.name, f"{what}: the API quota is used up ({reason}); it resets at "
                                       f"{when}; stopping this tracker's work for this run")
         if reason == "jira-burst-based":
-            # slow this endpoint for the rest of the run, not every endpoint
-            self._pace[endpoint] = min(MAX_BURST_PACE, max(1.0, self._pace.get(endpoint, 0.5) * 2))
-            log.warning("%s: burst rate limit on %s; spacing its requests %.1f s apart", self.name, endpoint,
-                        self._pace[endpoint])
+            # slow this endpoint only, and only until requests succeed again (the pace climbs back)
+            rate = self.pacer.throttled(endpoint)
+            log.warning("%s: burst rate limit on %s; pacing it at %.0f requests/s until it recovers", self.name,
+                        endpoint, rate)
         elif reason == "jira-per-issue-on-write" and issue:
             self._issue_gap[issue] = max(self._issue_gap.get(issue, 0.0), retry_after or 1.0)
             log.warning("%s: per-issue write limit on %s; spacing writes to it %.0f s apart", self.name, issue,
