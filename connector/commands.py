@@ -35,6 +35,18 @@ def _result(run: Run) -> Result:
     return Result(int(run.summary.outcome.exit_code), run.output, run)
 
 
+def _plan_result(run: Run, detailed_exitcode: bool) -> Result:
+    """How `plan` (and a review) ends: skipped, failed, changes pending (with --detailed-exitcode) or OK."""
+    if run.summary.outcome is Outcome.SKIPPED:
+        return _result(run)
+    run.output.extend(run.summary.problems())
+    if run.summary.settle() is not Outcome.SUCCESS:
+        return Result(int(ExitCode.FAILED), run.output, run)
+    if detailed_exitcode and run.change_plan is not None and run.change_plan.changes:
+        return Result(int(ExitCode.CHANGES_PENDING), run.output, run)
+    return Result(int(ExitCode.OK), run.output, run)
+
+
 def validate(config: Path | None, plan: Path | None) -> Result:
     pinned = clock.pinned()  # a bad PLANSYNC_NOW is exit 2 here, not a traceback later
     inputs = load_inputs(config, plan)
@@ -93,14 +105,7 @@ def plan(config, plan, *, as_json=False, detailed_exitcode=False, sync_first=Tru
 
     run = execute("plan", inputs, names, lambda store: sync_leases(names) if sync_first else [], body,
                   record=sync_first, announce=False)
-    if run.summary.outcome is Outcome.SKIPPED:
-        return _result(run)
-    run.output.extend(run.summary.problems())
-    if run.summary.settle() is not Outcome.SUCCESS:
-        return Result(int(ExitCode.FAILED), run.output, run)
-    if detailed_exitcode and run.change_plan is not None and run.change_plan.changes:
-        return Result(int(ExitCode.CHANGES_PENDING), run.output, run)
-    return Result(int(ExitCode.OK), run.output, run)
+    return _plan_result(run, detailed_exitcode)
 
 
 def apply(config, plan, *, trackers=None, force=False, sync_first=True, migrate_prefix=False,
@@ -276,11 +281,4 @@ def review(config, plan, *, proposed: Path | None = None, against: str | None = 
 
     run = execute("plan", inputs, names, lambda store: sync_leases(names) if sync_first else [], body,
                   record=sync_first, announce=False)
-    if run.summary.outcome is Outcome.SKIPPED:
-        return _result(run)
-    run.output.extend(run.summary.problems())
-    if run.summary.settle() is not Outcome.SUCCESS:
-        return Result(int(ExitCode.FAILED), run.output, run)
-    if detailed_exitcode and run.change_plan is not None and run.change_plan.changes:
-        return Result(int(ExitCode.CHANGES_PENDING), run.output, run)
-    return Result(int(ExitCode.OK), run.output, run)
+    return _plan_result(run, detailed_exitcode)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from connector import clock
 from connector.store import bulk
@@ -54,11 +55,11 @@ class LabelRecords:
     def bind(self, namespace: str) -> str:
         """Bind the store to `namespace` unless it is bound already; returns the namespace it serves."""
         def work(conn: Connection) -> str:
-            found = conn.execute(select(store_binding.c.namespace).where(store_binding.c.id == 1)).scalar_one_or_none()
-            if found is None:
-                conn.execute(store_binding.insert().values(id=1, namespace=namespace, bound_at=clock.now()))
-                return namespace
-            return found
+            # one statement that cannot race: runs starting together on a new store all insert, one wins
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            conn.execute(dialect.insert(store_binding).values(id=1, namespace=namespace, bound_at=clock.now())
+                         .on_conflict_do_nothing(index_elements=["id"]))
+            return conn.execute(select(store_binding.c.namespace).where(store_binding.c.id == 1)).scalar_one()
         return self._write(work)
 
 

@@ -49,9 +49,10 @@ def make_workspace(folder: Path, sandbox, plan_text: str, *, store_url: str | No
 
 
 def label_writes(sandbox) -> list:
-    """Label writes the sandbox received: Jira issue PUTs and GitHub label POST/DELETEs."""
+    """Label writes the sandbox received: Jira issue PUTs and bulk edits, GitHub label POST/DELETEs."""
     return [r for r in sandbox.log if r.method in ("PUT", "POST", "DELETE")
-            and ("/labels" in r.path or ("/rest/api/" in r.path and "/issue/" in r.path and "comment" not in r.path))]
+            and ("/labels" in r.path or "/bulk/issues/fields" in r.path
+                 or ("/rest/api/" in r.path and "/issue/" in r.path and "comment" not in r.path))]
 
 
 def jira_open(sandbox, project: str) -> list:
