@@ -37,3 +37,16 @@ def reference_labels(tmp_path_factory, sandbox_factory):
         _reference["labels"] = owned_labels(sb)
         assert _reference["labels"], "the reference run labelled nothing: the suite would prove nothing"
     return _reference["labels"]
+
+
+@pytest.fixture
+def run_requests(tmp_path_factory, sandbox_factory) -> int:
+    """Requests one fault-free `plansync run` sends to a fresh sandbox (measured once per process), so a
+    kill "at a random request" is drawn from requests the run really makes."""
+    if "run_requests" not in _reference:
+        sb = sandbox_factory(seed=SEED, scale=SCALE)
+        ws = make_workspace(tmp_path_factory.mktemp("reference-run"), sb)
+        result = ws.main("run")
+        assert result.code == 0, str(result)
+        _reference["run_requests"] = len(sb.log)
+    return _reference["run_requests"]

@@ -100,10 +100,12 @@ def test_sigkill_mid_apply_soak(seed, workspace, reference_labels):
     _crash_case(seed, workspace, reference_labels)
 
 
-def _kill_at_request(seed: int, workspace, reference_labels) -> None:
+def _kill_at_request(seed: int, workspace, reference_labels, run_requests: int) -> None:
     """SIGKILL a whole `plansync run` from outside when the sandbox has served its k-th request: during
-    the pull, between the trackers, mid-apply, or while the report is written."""
-    k = random.Random(seed).randint(1, 50)
+    the pull, between the trackers, mid-apply, or while the report is written. k is drawn from the
+    requests a clean run makes (the last two excepted, so the run cannot finish first)."""
+    assert run_requests > 3, "a clean run makes almost no requests: the case would prove nothing"
+    k = random.Random(seed).randint(1, run_requests - 2)
     ws = workspace()
     proc = ws.popen("run")
     while proc.poll() is None and len(ws.sandbox.log) < k:
@@ -122,11 +124,11 @@ def _kill_at_request(seed: int, workspace, reference_labels) -> None:
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_sigkill_of_a_run_at_a_random_request_then_run_converges(seed, workspace, reference_labels):
-    _kill_at_request(seed, workspace, reference_labels)
+def test_sigkill_of_a_run_at_a_random_request_then_run_converges(seed, workspace, reference_labels, run_requests):
+    _kill_at_request(seed, workspace, reference_labels, run_requests)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(200, 240))
-def test_sigkill_of_a_run_at_a_random_request_soak(seed, workspace, reference_labels):
-    _kill_at_request(seed, workspace, reference_labels)
+def test_sigkill_of_a_run_at_a_random_request_soak(seed, workspace, reference_labels, run_requests):
+    _kill_at_request(seed, workspace, reference_labels, run_requests)
