@@ -50,7 +50,7 @@ def apply_changes(run: Run, *, force: bool, migrate_prefix: bool = False):
         outcome = run.summary.tracker(name)
         if not changes:
             continue
-        if not outcome.ok:
+        if not outcome.ok and not outcome.failed_scopes:  # scopes that failed alone: their milestones are held
             log.error("%s: not applying %d change(s): this run's pull of the tracker failed", name, len(changes))
             continue
         adapter = run.adapter(name)

@@ -2,7 +2,8 @@
 
 Pure. A tracker is current when this run pulled it successfully, or (not pulled this run) when its
 last recorded pull succeeded; a remote scope (JQL) never pulled has no members yet and is not current
-either. A milestone with such a scope is *held*: no item in it changes labels on any tracker, and the
+either, nor is a scope that failed alone this run (a repository gone, a JQL rejected) while the rest
+of its tracker was pulled. A milestone with such a scope is *held*: no item in it changes labels on any tracker, and the
 report shows its last confirmed health, marked as not current.
 """
 
@@ -49,10 +50,12 @@ def stale_trackers(plan: Plan, pulled: Mapping[str, tuple[bool, str | None]],
 
 
 def holds(plan: Plan, stale: Mapping[str, str], pulled_scopes: Callable[[str], set[str]], prefix: str,
-          reconciliation=None) -> dict[str, Hold]:
-    """The milestones held this run, by key. `pulled_scopes(tracker)`: the scope ids it has pulled."""
+          reconciliation=None, failed: Mapping[str, str] | None = None) -> dict[str, Hold]:
+    """The milestones held this run, by key. `pulled_scopes(tracker)`: the scope ids it has pulled;
+    `failed`: scope id -> why, for scopes that failed alone while the rest of their tracker was pulled."""
     known: dict[str, set[str]] = {}
     out: dict[str, Hold] = {}
+    failed = failed or {}
     for milestone in plan.milestones:
         reasons, trackers = [], []
         for scope in milestone.scope:
@@ -60,6 +63,10 @@ def holds(plan: Plan, stale: Mapping[str, str], pulled_scopes: Callable[[str], s
                 if scope.tracker not in trackers:
                     reasons.append(stale[scope.tracker])
                     trackers.append(scope.tracker)
+                continue
+            if scope.id in failed:
+                reasons.append(failed[scope.id])
+                trackers.append(scope.tracker)
                 continue
             if scope.remote:
                 ids = known.setdefault(scope.tracker, pulled_scopes(scope.tracker))

@@ -49,9 +49,19 @@ def pull_tracker(run: Run, name: str, *, full: bool) -> None:
                         "its category or state", name, status)
         for note in result.notes:
             log.warning("%s: %s", name, note)
-        outcome.census, outcome.items_pulled, outcome.current = census, len(result.all_items()), True
+        outcome.census, outcome.items_pulled, outcome.current = result.census, len(result.all_items()), True
         outcome.stats = adapter.stats.as_dict()
-        store.mark_tracker_synced(run.run_id, name, ok=True, census=census, requests=outcome.stats)
+        if result.failed:  # the other scopes are current; these keep their stored data, their milestones held
+            outcome.failed_scopes = {f.scope_id: f"scope {f.scope} of tracker {name!r} failed this run ({f.error})"
+                                     for f in result.failed}
+            outcome.ok = False
+            outcome.error = "; ".join(f"scope {f.scope}: {f.error}" for f in result.failed)
+            for failure in result.failed:
+                log.error("%s: scope %s failed, the tracker's other scopes were pulled: %s", name, failure.scope,
+                          failure.error)
+        # a pull with a failed scope is not a good sync: freshness and the census cadence wait for a whole one
+        store.mark_tracker_synced(run.run_id, name, ok=not result.failed, census=result.census,
+                                  requests=outcome.stats)
         log.info("%s: pulled %d item(s): %d new, %d changed, %d gone; %d request(s)", name, outcome.items_pulled,
                  saved.inserted, saved.changed, saved.gone, outcome.stats.get("requests", 0))
     except (TrackerError, StoreError) as exc:
@@ -134,8 +144,9 @@ def held(run: Run):
     if run.holds is None:
         pulled = {n: (t.current, t.error) for n, t in run.summary.trackers.items() if t.pulled}
         run.stale = stale_trackers(run.plan, pulled, run.store.last_sync_ok)
+        failed = {sid: why for t in run.summary.trackers.values() for sid, why in t.failed_scopes.items()}
         run.holds = holds(run.plan, run.stale, lambda t: set(run.store.get_cursors(t)), run.settings.labels.prefix,
-                          reconcile(run))
+                          reconcile(run), failed=failed)
     return run.holds
 
 

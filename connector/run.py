@@ -43,6 +43,7 @@ class TrackerOutcome:
     writes_deferred: int = 0  # changes left for a later run: this run's write budget was spent
     current: bool = False  # its data in the store is this run's (the pull worked)
     pulled: bool = False  # this run tried to pull it
+    failed_scopes: dict[str, str] = field(default_factory=dict)  # scope id -> why (the rest was pulled)
 
 
 @dataclass

@@ -64,6 +64,16 @@ class Gone:
 
 
 @dataclass(frozen=True)
+class ScopeFailure:
+    """A scope of the plan this pull could not read while the tracker's other scopes were read: its stored
+    data is kept as it was (no cursor, membership or presence changes), and its milestones are held."""
+
+    scope_id: str  # the plan scope's id (Scope.id)
+    scope: str  # Scope.describe(): how the user wrote it
+    error: str  # one line: what the tracker answered
+
+
+@dataclass(frozen=True)
 class PullResult:
     tracker: str
     scopes: tuple[ScopePull, ...]
@@ -73,6 +83,9 @@ class PullResult:
     gone: tuple[Gone, ...] = ()
     unmapped_statuses: frozenset[str] = frozenset()
     notes: tuple[str, ...] = ()  # human-readable warnings worth a log line
+    # scopes that failed alone (a repo that is gone, a JQL the tracker rejects); a result with failures is
+    # never a census: what a failed scope would have shown cannot be told from what is gone
+    failed: tuple[ScopeFailure, ...] = ()
 
     def all_items(self) -> dict[str, WorkItem]:
         """Items by id, de-duplicated across scopes (the same issue can match several scopes)."""

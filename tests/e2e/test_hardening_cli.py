@@ -80,6 +80,17 @@ def test_doctor_checks_every_repository_on_its_own(workspace):
     assert "ok    github acme/checkout-web" in proc.stdout  # one bad repository fails only itself
 
 
+def test_doctor_checks_every_jira_scope_on_its_own(workspace):
+    plan = workspace.plan.read_text()
+    bad = 'project = OPS AND fixVersion = "Beta"'
+    workspace.plan.write_text(plan.replace(bad, bad + " AND (", 1))
+    proc = workspace.cli("doctor")
+    assert proc.returncode == 1, proc.stdout
+    failed = [line for line in proc.stdout.splitlines() if line.startswith("FAIL  jira")]
+    assert len(failed) == 1 and "fixVersion" in failed[0] and "400" in failed[0], proc.stdout
+    assert 'ok    jira jira: project = CHK AND fixVersion = "Alpha"' in proc.stdout  # the others still checked
+
+
 def test_doctor_explains_a_url_that_is_not_an_api_root(workspace):
     config = workspace.config.read_text().replace(workspace.sandbox.github_url, workspace.sandbox.url + "/nothing")
     workspace.config.write_text(config)

@@ -33,9 +33,9 @@ Cost model (asserted in tests/adapters/test_github*.py):
 - Milestones are fetched on full pulls and on incremental pulls whose issue list changed (200); a 304
   repo returns no milestones (absence in an incremental PullResult is not deletion). A milestone edit
   with no issue change is seen at the next change in that repo or the next census.
-- Census (`PullSpec.full`): full pull of every repo, then one `GET .../issues/{n}` per known id that
-  the lists no longer show (keys from `PullSpec.known_keys`): 410 -> DELETED, a redirect (301,
-  followed by PyGithub) to another repo -> MOVED with the new key, 404 -> HIDDEN.
+- Census (`PullSpec.full`): full pull of every repo, then one `GET .../issues/{n}` per known id the
+  lists no longer show (keys from `known_keys`): 410 DELETED, 301 to another repo MOVED, 404 HIDDEN.
+  A repository the token cannot read fails alone (`connector.trackers.isolation`): no census then.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ from urllib.parse import quote, urlencode, urlparse
 
 from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, RetriableAPIError
 from connector.http import RetryPolicy
-from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
+from connector.model import Cursor, Milestone, Presence, WorkItem
 from connector.pages import PAGE_WORKERS, fetch_in_order
+from connector.trackers import isolation
 from connector.trackers.github.config import GithubTrackerSettings
 from connector.trackers.github.http import GithubTransport, Reply
 from connector.trackers.github.mapping import GithubMapping
@@ -61,6 +62,7 @@ from connector.trackers.github.normalize import (
     split_key,
 )
 from connector.trackers.github.paging import PageGuard, at_page, page_number
+from connector.trackers.github.scopes import repos_for_scopes
 from connector.values import (
     Gone,
     Identity,
@@ -80,19 +82,6 @@ DEFAULT_POLICY = RetryPolicy()
 LIST_PARAMS = {"state": "all", "per_page": PER_PAGE, "sort": "updated", "direction": "asc"}
 # full pulls: an order an edit does not change, so pages can be fetched concurrently (module docstring)
 FULL_LIST_PARAMS = {"state": "all", "per_page": PER_PAGE, "sort": "created", "direction": "asc"}
-
-
-def repos_for_scopes(scopes: tuple[Scope, ...] | list[Scope], tracker: str) -> list[str]:
-    """The distinct repos (first-seen order) one tracker's scopes need: `repo`, and repos of `items` keys."""
-    repos: dict[str, str] = {}
-    for scope in scopes:
-        if scope.tracker != tracker:
-            continue
-        named = [scope.repo] if scope.repo else []
-        named += [split_key(key)[0] for key in scope.items or ()]
-        for repo in named:
-            repos.setdefault(repo.lower(), repo)
-    return list(repos.values())
 
 
 class GithubAdapter:
@@ -146,22 +135,35 @@ class GithubAdapter:
         scopes, milestones, seen = [], [], set()
         unmapped: set[str] = set()
         notes: list[str] = []
-        for repo in repos_for_scopes(request.scopes, self.name):
+        repos = repos_for_scopes(request.scopes, self.name)
+        failed, errors = [], []
+        for repo in repos:
             scope_id = repo_scope_id(self.name, repo)
-            scope_pull, repo_milestones = self._pull_repo(repo, scope_id, request.cursors.get(scope_id),
-                                                          request.full, unmapped, notes)
+            try:
+                scope_pull, repo_milestones = self._pull_repo(repo, scope_id, request.cursors.get(scope_id),
+                                                              request.full, unmapped, notes)
+            except FatalAPIError as exc:  # a repository gone or hidden fails alone (isolation module)
+                if not isolation.scope_local(exc):
+                    raise
+                errors.append(exc)
+                failed += isolation.failures(exc, [s for s in request.scopes if repo.lower() in
+                                                   map(str.lower, repos_for_scopes([s], self.name))])
+                continue
             scopes.append(scope_pull)
             milestones.extend(repo_milestones)
             seen.update(item.id for item in scope_pull.items)
+        failures = isolation.settle(failed, errors, len(repos))
         gone: list[Gone] = []
-        if request.full:
+        census = request.full and not failures
+        if census:
             extra, gone = self._census(request, {s.scope_id for s in scopes}, seen, unmapped, notes)
             if extra:  # visible singly but missing from the list: keep them, they are present
                 scopes = [_with_items(s, extra.get(s.scope_id, ())) for s in scopes]
                 seen.update(item.id for items in extra.values() for item in items)
         return PullResult(tracker=self.name, scopes=tuple(scopes), milestones=tuple(milestones),
-                          census=request.full, seen_ids=frozenset(seen) if request.full else frozenset(),
-                          gone=tuple(gone), unmapped_statuses=frozenset(unmapped), notes=tuple(notes))
+                          census=census, seen_ids=frozenset(seen) if census else frozenset(),
+                          gone=tuple(gone), unmapped_statuses=frozenset(unmapped), notes=tuple(notes),
+                          failed=failures)
 
     def _pull_repo(self, repo: str, scope_id: str, cursor: Cursor | None, full: bool, unmapped: set[str],
                    notes: list[str]) -> tuple[ScopePull, list[Milestone]]:

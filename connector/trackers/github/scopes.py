@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from connector.model import Scope, WorkItem
+from connector.trackers.github.normalize import split_key
 
 _GITHUB_ITEM = re.compile(r"^[\w.-]+/[\w.-]+#\d+$")
 _REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
@@ -89,3 +90,16 @@ def problems(scope: GithubScope) -> Iterator[tuple[str, str | None]]:
         if not _GITHUB_ITEM.match(item):
             yield f"{item!r} is not an issue reference like \"acme/checkout-web#12\"", "items"
             return
+
+
+def repos_for_scopes(scopes, tracker: str) -> list[str]:
+    """The distinct repos (first-seen order) one tracker's scopes need: `repo`, and repos of `items` keys."""
+    repos: dict[str, str] = {}
+    for scope in scopes:
+        if scope.tracker != tracker:
+            continue
+        named = [scope.repo] if getattr(scope, "repo", None) else []
+        named += [split_key(key)[0] for key in getattr(scope, "items", None) or ()]
+        for repo in named:
+            repos.setdefault(repo.lower(), repo)
+    return list(repos.values())

@@ -34,6 +34,7 @@ from urllib.parse import urlparse
 from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, RetriableAPIError
 from connector.http import RetryPolicy
 from connector.model import Cursor, Milestone, Presence, WorkItem
+from connector.trackers import isolation
 from connector.trackers.gitlab.config import GitlabTrackerSettings
 from connector.trackers.gitlab.http import GitlabTransport
 from connector.trackers.gitlab.mapping import GitlabMapping
@@ -110,23 +111,35 @@ class GitlabAdapter:
         milestones: list[Milestone] = []
         moved: dict[str, tuple[str, int]] = {}  # old id -> (old key, moved_to_id)
         unmapped: set[str] = set()
-        for kind, path in units_for_scopes(request.scopes, self.name):
+        units = units_for_scopes(request.scopes, self.name)
+        failed, errors = [], []
+        for kind, path in units:
             scope_id = (project_scope_id if kind == "project" else group_scope_id)(self.name, path)
-            scope_pull, unit_milestones = self._pull_unit(kind, path, scope_id, request.cursors.get(scope_id),
-                                                          request.full, unmapped, moved)
+            try:
+                scope_pull, unit_milestones = self._pull_unit(kind, path, scope_id, request.cursors.get(scope_id),
+                                                              request.full, unmapped, moved)
+            except FatalAPIError as exc:  # a project or group gone or hidden fails alone (isolation module)
+                if not isolation.scope_local(exc):
+                    raise
+                errors.append(exc)
+                failed += isolation.failures(exc, [s for s in request.scopes if (kind, path.lower()) in
+                                                   {(k, p.lower()) for k, p in units_for_scopes([s], self.name)}])
+                continue
             scopes.append(scope_pull)
             milestones.extend(unit_milestones)
+        failures = isolation.settle(failed, errors, len(units))
+        census = request.full and not failures
         by_id = {item.id: item for s in scopes for item in s.items}
         gone = [self._moved(old_id, key, new_id, by_id) for old_id, (key, new_id) in moved.items()]
-        if request.full:
+        if census:
             extra, missing = self._census(request, scopes, set(by_id) | set(moved), unmapped, moved, by_id)
             gone += missing
             if extra:  # visible singly but missing from the lists: keep them, they are present
                 scopes = [_with_items(s, extra.get(s.scope_id, ())) for s in scopes]
                 by_id.update({item.id: item for items in extra.values() for item in items})
         return PullResult(tracker=self.name, scopes=tuple(scopes), milestones=tuple(milestones),
-                          census=request.full, seen_ids=frozenset(by_id) if request.full else frozenset(),
-                          gone=tuple(gone), unmapped_statuses=frozenset(unmapped))
+                          census=census, seen_ids=frozenset(by_id) if census else frozenset(),
+                          gone=tuple(gone), unmapped_statuses=frozenset(unmapped), failed=failures)
 
     def _pull_unit(self, kind: str, path: str, scope_id: str, cursor: Cursor | None, full: bool,
                    unmapped: set[str], moved: dict[str, tuple[str, int]]) -> tuple[ScopePull, list[Milestone]]:

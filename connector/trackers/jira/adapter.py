@@ -17,6 +17,8 @@ from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, Track
 from connector.http import RetryPolicy
 from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
 from connector.pages import PAGE_WORKERS, prefetched
+from connector.trackers import isolation
+from connector.trackers.jira import checks
 from connector.trackers.jira.config import JiraTrackerSettings
 from connector.trackers.jira.http import JiraHttp
 from connector.trackers.jira.mapping import JiraMapping
@@ -117,6 +119,10 @@ class JiraAdapter:
         return Identity(tracker=self.name, user=str(user), deployment=self.deployment,
                         timezone=me.get("timeZone"), detail=f"{self.tracker.url} ({self.api})")
 
+    def check_scopes(self, scopes) -> list[tuple[str, str | None]]:
+        """doctor: each scope's JQL run once (connector.trackers.jira.checks)."""
+        return checks.check_scopes(self, scopes)
+
     # --- pulling ---------------------------------------------------------------------------------
     def pull(self, request: PullSpec) -> PullResult:
         try:
@@ -136,36 +142,48 @@ class JiraAdapter:
         sprints: dict[str, Milestone] = {}  # from the items' sprint field: free, no request
         pulls: list[ScopePull] = []
         changed_projects: set[str] = set()
+        failed, errors = [], []
         for scope in scopes:
             previous = request.cursors.get(scope.id)
             start = since.get(scope.id)
             jql = (incremental_jql(scope, start, self.overlap_minutes, timezone) if start is not None
                    else full_jql(scope))
             items: dict[str, WorkItem] = {}
-            for page in self._search(jql, fields.request_list(), PAGE_SIZE, scope.describe()):
-                page_items = [normalizer.item(raw, unmapped) for raw in page]
-                for item in page_items:
-                    if item.id not in items or item.updated >= items[item.id].updated:  # overlap dedupe
-                        items[item.id] = item
-                for m in normalizer.sprint_milestones(page, {i.id: i.container for i in page_items}):
-                    sprints.setdefault(m.id, m)
+            found: dict[str, Milestone] = {}
+            try:
+                for page in self._search(jql, fields.request_list(), PAGE_SIZE, scope.describe()):
+                    page_items = [normalizer.item(raw, unmapped) for raw in page]
+                    for item in page_items:
+                        if item.id not in items or item.updated >= items[item.id].updated:  # overlap dedupe
+                            items[item.id] = item
+                    for m in normalizer.sprint_milestones(page, {i.id: i.container for i in page_items}):
+                        found.setdefault(m.id, m)
+            except FatalAPIError as exc:  # a JQL Jira rejects (400) fails alone (isolation module)
+                if not isolation.scope_local(exc):
+                    raise
+                errors.append(exc)
+                failed += isolation.failures(exc, [scope])
+                continue
+            for key, m in found.items():
+                sprints.setdefault(key, m)
             prior = previous.updated if previous else None
             newest = max((i.updated for i in items.values()), default=None)
             changed_projects |= {i.container for i in items.values() if prior is None or i.updated > prior}
             cursor = Cursor(self.name, scope.id, updated=max((t for t in (newest, prior) if t), default=None),
                             etag=None, extra={"timezone": timezone} if timezone else {})
             pulls.append(ScopePull(scope.id, tuple(items.values()), complete=start is None, cursor=cursor))
+        failures = isolation.settle(failed, errors, len(scopes))
         all_items = {i.id: i for p in pulls for i in p.items}
         projects = {i.container for i in all_items.values()} if request.full else changed_projects
         milestones = self._milestones(all_items, sprints, projects, agile=request.full)
         census = {}
-        if request.full:
+        if request.full and not failures:
             census = self._census(scopes, set(all_items), request.known_ids,
                                   getattr(request, "known_keys", {}) or {})
         return PullResult(tracker=self.name, scopes=tuple(pulls), milestones=tuple(milestones),
-                          census=request.full, seen_ids=frozenset(census.get("seen", ())),
+                          census=request.full and not failures, seen_ids=frozenset(census.get("seen", ())),
                           gone=tuple(census.get("gone", ())), unmapped_statuses=frozenset(unmapped),
-                          notes=tuple(self._notes))
+                          notes=tuple(self._notes), failed=failures)
 
     def _search(self, jql: str, fields: list[str], page_size: int, what: str) -> Iterator[list[dict]]:
         """Pages of one search, on the deployment's own endpoint (never the library's v2-path helper)."""
