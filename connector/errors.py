@@ -47,7 +47,13 @@ class TrackerError(PlansyncError):
 
 
 class FatalAPIError(TrackerError):
-    """Retrying will not help (401, 403, 404, 410, a malformed body, bad JQL)."""
+    """Retrying will not help (401, 403, 404, 410, a malformed body, bad JQL). `status`: the HTTP status
+    when the tracker refused the request (None for a malformed answer): lets a pull tell a refusal of
+    one scope from a broken answer (connector.trackers.isolation)."""
+
+    def __init__(self, tracker: str, message: str, *, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(tracker, message)
 
 
 class AuthError(FatalAPIError):

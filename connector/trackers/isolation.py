@@ -1,8 +1,10 @@
 """Per-scope isolation of a pull: one scope the tracker refuses (a repository that is gone or hidden, a
 JQL it rejects) fails alone while the tracker's other scopes are read and stored.
 
-Only a refusal that is about that scope is contained: credentials refused, the budget spent, or an
-outage (after retries) still fail the whole tracker, and so does every scope failing. A result with a
+Only a refusal that is about that scope is contained (by its HTTP status: 403/404/410/451 from a
+forge, a 400 to a scope's first Jira search page, i.e. its JQL): a malformed answer, credentials
+refused, the budget spent, or an outage (after retries) still fail the whole tracker, and so does
+every scope failing. A result with a
 failed scope is never a census (see `PullResult.failed`).
 """
 
@@ -14,10 +16,16 @@ from connector.errors import AuthError, FatalAPIError, RateLimitExhausted
 from connector.model import Scope
 from connector.values import ScopeFailure
 
+# a repository, project or group gone, hidden or withheld: the statuses a forge answers about one scope
+CONTAINER_REFUSALS = frozenset({403, 404, 410, 451})
+JQL_REFUSED = frozenset({400})  # Jira, to the first page of a scope's search: its JQL or a key in it
 
-def scope_local(exc: BaseException) -> bool:
-    """Whether `exc`, raised while reading one scope, is about that scope alone."""
-    return isinstance(exc, FatalAPIError) and not isinstance(exc, (AuthError, RateLimitExhausted))
+
+def scope_local(exc: BaseException, statuses: frozenset[int] = CONTAINER_REFUSALS) -> bool:
+    """Whether `exc`, raised while reading one scope, is the tracker refusing that scope (one of
+    `statuses`); a malformed answer (no status), refused credentials or a spent budget are not."""
+    return (isinstance(exc, FatalAPIError) and not isinstance(exc, (AuthError, RateLimitExhausted))
+            and exc.status in statuses)
 
 
 def failures(exc: FatalAPIError, scopes: Iterable[Scope], prefix: str = "") -> list[ScopeFailure]:

@@ -24,8 +24,11 @@ def test_settle_raises_the_first_error_when_every_read_failed():
 
 
 def test_only_refusals_about_the_scope_are_contained():
-    assert isolation.scope_local(FatalAPIError("t", "404"))
-    assert not isolation.scope_local(AuthError("t", "401"))
+    assert isolation.scope_local(FatalAPIError("t", "gone", status=404))
+    assert isolation.scope_local(FatalAPIError("t", "bad JQL", status=400), isolation.JQL_REFUSED)
+    assert not isolation.scope_local(FatalAPIError("t", "bad JQL", status=400))  # not a forge's refusal
+    assert not isolation.scope_local(FatalAPIError("t", "not JSON"))  # a malformed answer has no status
+    assert not isolation.scope_local(AuthError("t", "401", status=401))
     assert not isolation.scope_local(ValueError("bug"))
 
 

@@ -96,3 +96,31 @@ def test_a_second_plan_on_the_same_store_is_refused(workspace, force):
     assert team_a.main("apply").code == 0  # team A is unaffected
     record("store: a second plan on the same store" + (" with --force" if force else ""),
            "refused before any request (exit 2)", 0)
+
+
+def test_one_github_repository_refused_fails_only_its_scope(workspace):
+    """#17 item 10: one repository answering 404 fails its own scope; the other repositories are pulled
+    and labelled, that repository's stored items keep their data, and the run exits 1 naming it."""
+    ws = workspace()
+    assert ws.main("apply").code == 0
+    sb = ws.sandbox
+    issue = _labelled_open_issue(sb)
+    sb.update_github_issue("acme/checkout-web", issue.number, state="closed", state_reason="completed")
+    sb.reset_counts()
+    rule = sb.faults.add(status=404, path=r"^/github/repos/acme/infra/", times=None,
+                         body={"message": "Not Found", "documentation_url": "https://docs.github.com/rest",
+                               "status": "404"})
+    result = ws.main("apply")
+    sb.faults.clear()
+
+    assert rule.hits >= 1
+    assert_no_traceback(result)
+    assert result.code == 1, str(result)
+    (line,) = failure_lines(result)
+    assert "'github'" in line and "acme/infra" in line and "404" in line
+    assert writes_to(sb, "github") > 0, "the readable repositories were not labelled"
+    assert ws.main("apply").code == 0
+    assert ws.main("plan", "--detailed-exitcode").code == 0
+    assert not duplicates(sb)
+    record("pull: one github repository 404 on an established store",
+           "that scope failed alone, its milestone held, the rest labelled (exit 1)", 0)

@@ -183,12 +183,12 @@ class GithubTransport:
                 wait = SECONDARY_MIN_WAIT * 2 ** secondary_hits
                 return RetriableAPIError(self.name, f"{what}: secondary rate limit ({status}) without "
                                          f"retry-after; waiting {wait:.0f} s", retry_after=wait, status=status)
-            return FatalAPIError(self.name, f"{what}: forbidden (403 {message}); the token lacks access")
+            return FatalAPIError(self.name, f"{what}: forbidden (403 {message}); the token lacks access", status=403)
         if status >= 500:
             stated = parse_retry_after(headers.get("retry-after"), self._server_now(headers))
             return RetriableAPIError(self.name, f"{what}: server error {status} {message}".rstrip(),
                                      retry_after=stated, status=status)
-        return FatalAPIError(self.name, f"{what}: {status} {message}".rstrip())
+        return FatalAPIError(self.name, f"{what}: {status} {message}".rstrip(), status=status)
 
     # --- rate limits -------------------------------------------------------------------------------
     def _note_rate(self, headers: dict[str, str]) -> None:

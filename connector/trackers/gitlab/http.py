@@ -143,12 +143,12 @@ class GitlabTransport:
                                      retry_after=stated, status=status)
         if status == 403:
             return FatalAPIError(self.name, f"{what}: forbidden (403 {message}); the token lacks access "
-                                 "(reads need the read_api scope, label writes the api scope)")
+                                 "(reads need the read_api scope, label writes the api scope)", status=403)
         if status >= 500:
             stated = parse_retry_after(headers.get("retry-after"), _server_now(headers))
             return RetriableAPIError(self.name, f"{what}: server error {status} {message}".rstrip(),
                                      retry_after=stated, status=status)
-        return FatalAPIError(self.name, f"{what}: {status} {message}".rstrip())
+        return FatalAPIError(self.name, f"{what}: {status} {message}".rstrip(), status=status)
 
     # --- rate limits -------------------------------------------------------------------------------
     def _note_rate(self, headers: dict[str, str]) -> None:

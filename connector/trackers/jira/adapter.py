@@ -158,8 +158,8 @@ class JiraAdapter:
                             items[item.id] = item
                     for m in normalizer.sprint_milestones(page, {i.id: i.container for i in page_items}):
                         found.setdefault(m.id, m)
-            except FatalAPIError as exc:  # a JQL Jira rejects (400) fails alone (isolation module)
-                if not isolation.scope_local(exc):
+            except FatalAPIError as exc:  # a JQL Jira rejects (400 to the first page: none read) fails alone
+                if items or found or not isolation.scope_local(exc, isolation.JQL_REFUSED):
                     raise
                 errors.append(exc)
                 failed += isolation.failures(exc, [scope])

@@ -24,7 +24,7 @@ def check_scopes(adapter, scopes) -> list[tuple[str, str | None]]:
             answer = adapter.http.get_json(path, what=what, endpoint=endpoint,
                                            params={"jql": full_jql(scope), "maxResults": 1, "fields": "id"})
         except FatalAPIError as exc:
-            if not isolation.scope_local(exc):
+            if not isolation.scope_local(exc, isolation.JQL_REFUSED):
                 raise
             out.append((scope.describe(), isolation.failures(exc, [scope])[0].error))
             continue

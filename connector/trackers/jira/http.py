@@ -176,7 +176,7 @@ class JiraHttp:
                                  "API: Jira Cloud only serves /rest/api/3/search/jql, so set deployment = "
                                  f"\"cloud\" in [trackers.{self.name}] (or upgrade plansync)")
         if code == 400:
-            return FatalAPIError(self.name, f"{what}: Jira rejected the request (HTTP 400){said_part}")
+            return FatalAPIError(self.name, f"{what}: Jira rejected the request (HTTP 400){said_part}", status=400)
         if code == 429:
             return self._rate_limited(resp, what=what, endpoint=endpoint, issue=issue, retry_after=retry_after)
         if code in (408, 502, 503, 504) or code >= 500:
