@@ -64,3 +64,13 @@ def test_refused_credentials_are_not_contained(sandbox, monkeypatch):
     with pytest.raises(AuthError):
         adapter.pull(PullSpec(scopes=(GitlabScope(tracker="gl", project=CHECKOUT),
                                       GitlabScope(tracker="gl", project=MOBILE)), cursors={}))
+
+
+def test_doctor_checks_each_gitlab_project_and_group_on_its_own(sandbox, monkeypatch):
+    adapter = make_gitlab(sandbox, monkeypatch)
+    checked = adapter.check_scopes((GitlabScope(tracker="gl", project=CHECKOUT),
+                                    GitlabScope(tracker="gl", project="acme/platform/no-such-project"),
+                                    GitlabScope(tracker="gl", group="acme/platform", milestone="Q4 launch")))
+    assert checked == [(CHECKOUT, None),
+                       ("acme/platform/no-such-project", "project not found, or not visible to this token (404)"),
+                       ("acme/platform", None)]

@@ -68,6 +68,9 @@ PER_PAGE = 100
 DEFAULT_POLICY = RetryPolicy()
 
 
+REPORTER = 20  # GitLab's access level that may edit issues' labels
+
+
 def units_for_scopes(scopes, tracker: str) -> list[tuple[str, str]]:
     """The distinct (\"project\" | \"group\", path) units one tracker's scopes need, first-seen order."""
     units: dict[tuple[str, str], tuple[str, str]] = {}
@@ -104,6 +107,24 @@ class GitlabAdapter:
         return Identity(tracker=self.name, user=str((reply.data or {}).get("username") or "?"),
                         deployment="gitlab.com" if host == "gitlab.com" else "self-managed", timezone=None,
                         detail=f"REST API v4; {rate}")
+
+    def check_scopes(self, scopes) -> list[tuple[str, str | None]]:
+        """Each project and group the plan names: (path, None) when the token sees it, else the problem.
+        One bad project does not fail the others."""
+        out: list[tuple[str, str | None]] = []
+        for kind, path in units_for_scopes(scopes, self.name):
+            reply = self.http.request("GET", f"/{kind}s/{encoded(path)}", what=f"GET /{kind}s/{path}",
+                                      accept=frozenset({403, 404}))
+            access = [(a or {}).get("access_level") or 0 for a in ((reply.data or {}).get("permissions") or {}).values()]
+            if reply.status == 404:
+                out.append((path, f"{kind} not found, or not visible to this token (404)"))
+            elif reply.status == 403:
+                out.append((path, f"this token may not read this {kind} (403)"))
+            elif access and max(access) < REPORTER:
+                out.append((path, "readable, but this token's role cannot edit issue labels (needs Reporter)"))
+            else:
+                out.append((path, None))
+        return out
 
     # --- pull --------------------------------------------------------------------------------------
     def pull(self, request: PullSpec) -> PullResult:
