@@ -27,6 +27,10 @@ class RequestStats:
     rate_remaining: int | None = None
     rate_limit: int | None = None
     rate_reset: datetime | None = None
+    points: int = 0  # GraphQL points spent (the `rateLimit.cost` of each answered query)
+    points_remaining: int | None = None  # GraphQL's own primary budget (separate from REST's)
+    points_limit: int | None = None
+    points_reset: datetime | None = None
     # pages fetched concurrently count from several threads; `+=` on an attribute is not atomic
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 

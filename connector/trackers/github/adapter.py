@@ -49,6 +49,7 @@ from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, Retri
 from connector.http import RetryPolicy
 from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
 from connector.pages import PAGE_WORKERS, fetch_in_order
+from connector.trackers.github import status_updates
 from connector.trackers.github.config import GithubTrackerSettings
 from connector.trackers.github.http import GithubTransport, Reply
 from connector.trackers.github.mapping import GithubMapping
@@ -61,6 +62,7 @@ from connector.trackers.github.normalize import (
     split_key,
 )
 from connector.trackers.github.paging import PageGuard, at_page, page_number
+from connector.trackers.github.projects import project_reader
 from connector.values import (
     Gone,
     Identity,
@@ -110,6 +112,10 @@ class GithubAdapter:
         self.page_workers = PAGE_WORKERS
         self._idle_transports: queue.SimpleQueue[GithubTransport] = queue.SimpleQueue()
 
+    def publish_status(self, scopes, marker: str, health: str, due, body: str) -> list[tuple[str, str, str]]:
+        """A milestone's health as the status update of each project its scopes name: (project, id, how)."""
+        return status_updates.publish_for(self, scopes, marker, health, due, body)
+
     # --- doctor ------------------------------------------------------------------------------------
     def check(self) -> Identity:
         reply = self.http.request("GET", "/user", what="GET /user", accept=frozenset({404}))
@@ -152,6 +158,9 @@ class GithubAdapter:
                                                           request.full, unmapped, notes)
             scopes.append(scope_pull)
             milestones.extend(repo_milestones)
+            seen.update(item.id for item in scope_pull.items)
+        for scope_pull in project_reader(self).pull(request.scopes, request.cursors, request.full, unmapped, notes):
+            scopes.append(scope_pull)  # Projects v2 scopes (connector.trackers.github.projects)
             seen.update(item.id for item in scope_pull.items)
         gone: list[Gone] = []
         if request.full:
