@@ -85,7 +85,10 @@ class GithubScope(Scope):
 
 
 def claims(raw: dict[str, Any]) -> bool:
-    return bool({"repo", "milestone", "label", "project"} & set(raw)) or any(
+    project = raw.get("project")
+    if (isinstance(project, str) and _PROJECT.match(project)) or {"field", "value"} & set(raw):
+        return True  # a Projects v2 reference ("acme/7"), not a GitLab project path
+    return bool({"repo", "milestone", "label"} & set(raw)) or any(
         isinstance(i, str) and "#" in i for i in raw.get("items") or ())
 
 
