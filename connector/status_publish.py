@@ -29,6 +29,31 @@ def summary_lines(report) -> dict[str, str]:
     return out
 
 
+def describe_statuses(run) -> list[str]:
+    """What `run` would post, one line per milestone and tracker, for `plansync plan` (with the health this
+    run's reconciliation gives, when there is one)."""
+    from importlib import import_module
+    from zoneinfo import ZoneInfo
+
+    from connector import clock
+    from connector.trackers import registry
+
+    week = clock.now().astimezone(ZoneInfo(run.plan.plan.timezone)).isocalendar()
+    label = f"{week.year}-W{week.week:02d}"
+    health = {s.key: s.health.value for s in getattr(run.reconciliation, "milestones", ())}
+    def publishes(tracker: str) -> bool:  # the kind's adapter can post status updates
+        module, _, name = registry.kind(run.settings.trackers[tracker].kind).adapter.partition(":")
+        return callable(getattr(getattr(import_module(module), name), "publish_status", None))
+
+    lines = []
+    for pm in run.plan.milestones:
+        named = [s for s in pm.scope if s.remote and getattr(s, "project", None) and publishes(s.tracker)]
+        for ref in dict.fromkeys(f"{s.tracker} {s.project}" for s in named):
+            lines.append(f"~ project status update on {ref}: {pm.key} {health.get(pm.key, '?')} for {label} "
+                         "(edits this week's update if it exists, else creates it)")
+    return lines
+
+
 def publish_statuses(run, report) -> list[str]:
     """Post every mapped milestone's status; returns one output line per update. A tracker that fails is
     recorded in the run summary (publish_error) and does not stop the others."""

@@ -59,6 +59,9 @@ def test_an_iteration_scope_with_iteration_due_dates_and_a_blocked_status_publis
     road = sb.roadmap
     ws = workspace(tmp_path, sb, 'project = "acme/7", field = "Iteration", value = "Sprint 12"',
                    'due = "Iteration"\nstatus = "Status"', status_updates=True)
+    shown = ws.cli("plan")  # the write is shown before it is made
+    assert "~ project status update on github acme/7: s12" in shown.stdout, shown.stdout + shown.stderr
+    assert road.project.status_updates == []
     first = ws.cli("run")
     assert first.returncode == 0, first.stdout + first.stderr
     items = stored(ws)
