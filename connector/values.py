@@ -35,9 +35,12 @@ class RequestStats:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def as_dict(self) -> dict:
-        return {"requests": self.requests, "reads": self.reads, "writes": self.writes,
-                "not_modified": self.not_modified, "retries": self.retries,
-                "rate_remaining": self.rate_remaining}
+        out = {"requests": self.requests, "reads": self.reads, "writes": self.writes,
+               "not_modified": self.not_modified, "retries": self.retries,
+               "rate_remaining": self.rate_remaining}
+        if self.points:  # only trackers that spoke GraphQL (GitHub Projects v2) have points to record
+            out.update(points=self.points, points_remaining=self.points_remaining)
+        return out
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,13 @@ def test_an_iteration_filter_keeps_that_iterations_issues_and_pull_requests_and_
     # one project read serves both scopes: the header query and one page of items
     assert sb.count(method="POST", endpoint="github.graphql") == 2
     assert adapter.stats.points == 1 + 2
+    assert adapter.stats.as_dict()["points"] == 3  # recorded with the run's request counts
+
+
+def test_a_named_field_the_project_lacks_is_a_note_not_a_failure(sb, monkeypatch):
+    result, by_scope = pull(adapter_for(sb, monkeypatch, due="Deadline"), WHOLE)
+    assert all(i.due is None for i in by_scope[WHOLE.id].items)
+    assert any("has no field 'Deadline'" in note and "project_fields.due" in note for note in result.notes)
 
 
 def test_due_dates_from_a_date_field_and_from_an_iterations_last_day(sb, monkeypatch):

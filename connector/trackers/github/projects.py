@@ -150,6 +150,8 @@ class ProjectReader:
             if problem and name.casefold() in head.fields:  # the wrong type is a mistake to fix
                 raise FatalAPIError(self.name, f"{problem} (config [trackers.{self.name}.project_fields])")
             use[role] = None if problem else name
+            if problem:
+                notes.append(f"{problem}: `{key}` gives its items no {role} there")
         for scope in scopes:
             if scope.field and (problem := filter_values(head, scope)):
                 raise FatalAPIError(self.name, problem)
