@@ -60,6 +60,7 @@ def test_a_missing_project_is_not_found_and_points_are_their_own_budget(sandbox)
     rest = requests.get(f"{sandbox.github_url}/rate_limit", headers={"Authorization": f"token {GITHUB_TOKEN}"},
                         timeout=30)
     assert rest.json()["resources"]["core"]["used"] == 0  # GraphQL spent no REST requests
+    assert rest.json()["resources"]["graphql"]["used"] == 1
 
 
 def test_status_updates_are_created_and_edited(sandbox):
