@@ -14,7 +14,7 @@ from connector.http import RetryPolicy
 from connector.trackers.github.adapter import GithubAdapter
 from connector.trackers.github.graphql import GraphqlClient
 from connector.trackers.github.mapping import load_github_mapping
-from connector.trackers.github.project_docs import PROJECT
+from connector.trackers.github.project_docs import CREATE_STATUS_UPDATE, PROJECT
 from tests.adapters.github_fixtures import API, TOKEN, tracker_settings, with_port
 
 URL = with_port(f"{API}/graphql")
@@ -117,5 +117,6 @@ def test_not_found_comes_back_for_the_caller_to_name(rsps, adapter):
 def test_a_mutation_is_paced_as_a_write_and_sent_once(rsps, adapter, _no_real_sleep):
     rsps.post(URL, status=502, body="bad gateway")
     with pytest.raises(Exception, match="502"):
-        client(adapter).query("mutation { x }", {}, what="m", mutation=True)
+        client(adapter).query(CREATE_STATUS_UPDATE, {"input": {"projectId": "PVT_1", "status": "ON_TRACK"}},
+                              what="m", mutation=True)
     assert len(rsps.calls) == 1 and adapter.stats.writes == 1
