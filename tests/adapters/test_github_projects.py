@@ -159,3 +159,15 @@ def test_the_answer_check_catches_answers_off_githubs_schema(sb, monkeypatch):
     node = copy.deepcopy(answer)
     node["data"]["rateLimit"]["cost"] = "one"  # an Int that is not one
     assert answer_problems(query, variables, node)
+
+
+def test_doctor_checks_each_project_and_its_filters_on_their_own(sb, monkeypatch):
+    adapter = adapter_for(sb, monkeypatch)
+    checked = adapter.check_scopes((SPRINT12, WHOLE, GithubScope(tracker="gh", project="acme/99"),
+                                    GithubScope(tracker="gh", project="acme/8", field="Status", value="x")))
+    assert checked[0] == ("project acme/7", None)
+    assert checked[1][0] == "project acme/99" and "no project number 99" in checked[1][1]
+    assert checked[2][0] == "project acme/8" and "no project number 8" in checked[2][1]
+    gq.add_project(sb, "acme", 8, "Ops", [{"name": "Status", "type": "SINGLE_SELECT", "options": ["Todo"]}])
+    again = dict(adapter.check_scopes((GithubScope(tracker="gh", project="acme/8", field="Status", value="x"),)))
+    assert "field 'Status' has no option 'x'" in again["project acme/8"]

@@ -145,7 +145,7 @@ class GithubAdapter:
                 out.append((repo, "readable, but this token cannot write labels (no push permission)"))
             else:
                 out.append((repo, None))
-        return out
+        return out + project_reader(self).check(scopes)
 
     # --- pull --------------------------------------------------------------------------------------
     def pull(self, request: PullSpec) -> PullResult:

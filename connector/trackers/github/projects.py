@@ -134,6 +134,21 @@ class ProjectReader:
             out += self._pull_project(ref_scopes, cursors, full, unmapped, notes)
         return out
 
+    def check(self, scopes) -> list[tuple[str, str | None]]:
+        """For `doctor`: each project the scopes name, ("project acme/7", None) when it and every scope's
+        field/value exist there, else (..., the problem). One bad project does not fail the others."""
+        out: list[tuple[str, str | None]] = []
+        for ref_scopes in project_scopes(scopes, self.name).values():
+            ref = ref_scopes[0].project
+            try:
+                head = read_head(self.client, self.name, ref, None)
+            except FatalAPIError as exc:
+                out.append((f"project {ref}", str(exc).removeprefix(f"tracker '{self.name}': ")))
+                continue
+            problems = [p for s in ref_scopes if s.field and (p := filter_values(head, s))]
+            out.append((f"project {ref}", "; ".join(dict.fromkeys(problems)) or None))
+        return out
+
     def _pull_project(self, scopes: list[Scope], cursors: dict[str, Cursor], full: bool, unmapped: set[str],
                       notes: list[str]) -> list[ScopePull]:
         ref = scopes[0].project
