@@ -177,7 +177,7 @@ class ProjectReader:
             log.debug("%s: project %s unchanged", self.name, ref)
             return [ScopePull(s.id, (), complete=False, cursor=c) for s, c in zip(scopes, previous, strict=True)]
         filters = {s.field.casefold() for s in scopes if s.field}
-        if len(filters) > 1:  # one read serves every scope of a project; each may filter on its own field
+        if len(filters) > 1:  # the filter field is read by name: scopes filtering on different fields read apart
             return [pull for s in scopes for pull in self._read([s], head, use, unmapped, notes)]
         return self._read(scopes, head, use, unmapped, notes)
 
@@ -187,7 +187,6 @@ class ProjectReader:
         variables = {"id": head.id, "after": None, "due": use["due"] or "", "withDue": bool(use["due"]),
                      "status": use["status"] or "", "withStatus": bool(use["status"]),
                      "filter": filter_field or "", "withFilter": bool(filter_field)}
-        kinds = {f["name"].casefold(): f.get("dataType") for f in head.fields.values()}
         matched: dict[str, list[WorkItem]] = {s.id: [] for s in scopes}
         drafts = hidden = archived = pages = 0
         seen_cursors: set[str] = set()
@@ -207,7 +206,7 @@ class ProjectReader:
                 if not content or content.get("fullDatabaseId") is None:
                     hidden += 1  # REDACTED: an item in a repository this token cannot read
                     continue
-                item = self._item(node, content, use, kinds, unmapped)
+                item = self._item(node, content, use, unmapped)
                 for scope in scopes:
                     if not scope.field or _value_name(node.get("filter")) == scope.value.casefold():
                         matched[scope.id].append(item)
@@ -232,8 +231,7 @@ class ProjectReader:
                           cursor=Cursor(tracker=self.name, scope_id=s.id, updated=newest, extra=extra))
                 for s in scopes]
 
-    def _item(self, node: dict, content: dict, use: dict[str, str | None], kinds: dict[str, Any],
-              unmapped: set[str]) -> WorkItem:
+    def _item(self, node: dict, content: dict, use: dict[str, str | None], unmapped: set[str]) -> WorkItem:
         is_pr = content.get("__typename") == "PullRequest"
         state = str(content.get("prState") if is_pr else content.get("state") or "OPEN").lower()
         repo = (content.get("repository") or {}).get("nameWithOwner") or ""
