@@ -171,3 +171,10 @@ def test_doctor_checks_each_project_and_its_filters_on_their_own(sb, monkeypatch
     gq.add_project(sb, "acme", 8, "Ops", [{"name": "Status", "type": "SINGLE_SELECT", "options": ["Todo"]}])
     again = dict(adapter.check_scopes((GithubScope(tracker="gh", project="acme/8", field="Status", value="x"),)))
     assert "field 'Status' has no option 'x'" in again["project acme/8"]
+
+
+def test_scopes_filtering_on_different_fields_of_one_project_each_get_their_items(sb, monkeypatch):
+    blocked = GithubScope(tracker="gh", project="acme/7", field="Status", value="blocked")  # names fold case
+    _, by_scope = pull(adapter_for(sb, monkeypatch), SPRINT12, blocked)
+    assert [i.key for i in by_scope[blocked.id].items] == [f"{REPO}#{sb.roadmap.blocked.number}"]
+    assert len(by_scope[SPRINT12.id].items) == len(sb.roadmap.sprint12) + 1
