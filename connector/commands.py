@@ -102,6 +102,10 @@ def plan(config, plan, *, as_json=False, detailed_exitcode=False, sync_first=Tru
         publish = pipeline.publish_description(run.settings, run.plan)
         if publish:
             run.output.append(publish)
+        if run.settings.report.project_status:
+            from connector.status_publish import describe_statuses
+
+            run.output.extend(describe_statuses(run))
 
     run = execute("plan", inputs, names, lambda store: sync_leases(names) if sync_first else [], body,
                   record=sync_first, announce=False)

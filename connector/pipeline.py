@@ -234,6 +234,10 @@ def write_reports(run: Run, *, week=None, as_of=None, formats: str = "", out=Non
         run.output.append(f"report ({fmt}): {path}")
     if publish and run.settings.report.publish is not None:
         _publish(run, report)
+    if publish and run.settings.report.project_status:
+        from connector.status_publish import publish_statuses
+
+        run.output.extend(publish_statuses(run, report))
     return paths
 
 

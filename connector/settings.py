@@ -150,6 +150,7 @@ class ReportSettings(BaseModel):
     out_dir: Path = Path("reports")
     formats: tuple[Literal["md", "html", "json"], ...] = ("md", "html", "json")
     publish: PublishSettings | None = None  # off by default: the one write outside the label prefix
+    project_status: bool = False  # opt-in: milestones scoped to a tracker project post its status update
 
 
 class LeaseSettings(BaseModel):

@@ -27,13 +27,20 @@ class RequestStats:
     rate_remaining: int | None = None
     rate_limit: int | None = None
     rate_reset: datetime | None = None
+    points: int = 0  # GraphQL points spent (the `rateLimit.cost` of each answered query)
+    points_remaining: int | None = None  # GraphQL's own primary budget (separate from REST's)
+    points_limit: int | None = None
+    points_reset: datetime | None = None
     # pages fetched concurrently count from several threads; `+=` on an attribute is not atomic
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def as_dict(self) -> dict:
-        return {"requests": self.requests, "reads": self.reads, "writes": self.writes,
-                "not_modified": self.not_modified, "retries": self.retries,
-                "rate_remaining": self.rate_remaining}
+        out = {"requests": self.requests, "reads": self.reads, "writes": self.writes,
+               "not_modified": self.not_modified, "retries": self.retries,
+               "rate_remaining": self.rate_remaining}
+        if self.points:  # only trackers that spoke GraphQL (GitHub Projects v2) have points to record
+            out.update(points=self.points, points_remaining=self.points_remaining)
+        return out
 
 
 @dataclass(frozen=True)

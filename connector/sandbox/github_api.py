@@ -275,7 +275,10 @@ def repo_get(sb, req: Req, m: dict) -> Resp:
 def rate_limit(sb, req: Req, m: dict) -> Resp:
     core = sb.gh_budget(req.raw.headers.get("Authorization", ""))
     search = {"limit": 30, "remaining": 30, "reset": core["reset"], "used": 0, "resource": "search"}
-    graphql = {"limit": 5000, "remaining": 5000, "reset": core["reset"], "used": 0, "resource": "graphql"}
+    from .github_graphql import points  # GraphQL's own points budget, as the /graphql answers spend it
+
+    spent = points(sb, req.raw.headers.get("Authorization", "").partition(" ")[2])
+    graphql = {k: spent[k] for k in ("limit", "remaining", "reset", "used")} | {"resource": "graphql"}
     return json_resp({"resources": {"core": core, "search": search, "graphql": graphql}, "rate": core})
 
 

@@ -146,8 +146,8 @@ PROCESS = Tally()
 
 
 def spec_for(flavour: str, sub: str) -> str | None:
-    if flavour == "github":
-        return "github"
+    if flavour == "github":  # GraphQL is checked by graphql-core against GitHub's schema (github_graphql)
+        return None if sub == "/graphql" else "github"
     if flavour == "cloud" and sub.startswith("/rest/agile/"):
         return "jira-software"
     if flavour == "cloud" and sub.startswith(("/rest/api/3/", "/rest/api/2/", "/rest/api/latest/")):

@@ -50,6 +50,7 @@ from connector.http import RetryPolicy
 from connector.model import Cursor, Milestone, Presence, WorkItem
 from connector.pages import PAGE_WORKERS, fetch_in_order
 from connector.trackers import isolation
+from connector.trackers.github import status_updates
 from connector.trackers.github.config import GithubTrackerSettings
 from connector.trackers.github.http import GithubTransport, Reply
 from connector.trackers.github.mapping import GithubMapping
@@ -62,6 +63,7 @@ from connector.trackers.github.normalize import (
     split_key,
 )
 from connector.trackers.github.paging import PageGuard, at_page, page_number
+from connector.trackers.github.projects import project_reader
 from connector.trackers.github.scopes import repos_for_scopes
 from connector.values import (
     Gone,
@@ -99,6 +101,10 @@ class GithubAdapter:
         self.page_workers = PAGE_WORKERS
         self._idle_transports: queue.SimpleQueue[GithubTransport] = queue.SimpleQueue()
 
+    def publish_status(self, scopes, marker: str, health: str, due, body: str) -> list[tuple[str, str, str]]:
+        """A milestone's health as the status update of each project its scopes name: (project, id, how)."""
+        return status_updates.publish_for(self, scopes, marker, health, due, body)
+
     # --- doctor ------------------------------------------------------------------------------------
     def check(self) -> Identity:
         reply = self.http.request("GET", "/user", what="GET /user", accept=frozenset({404}))
@@ -128,7 +134,7 @@ class GithubAdapter:
                 out.append((repo, "readable, but this token cannot write labels (no push permission)"))
             else:
                 out.append((repo, None))
-        return out
+        return out + project_reader(self).check(scopes)
 
     # --- pull --------------------------------------------------------------------------------------
     def pull(self, request: PullSpec) -> PullResult:
@@ -152,7 +158,10 @@ class GithubAdapter:
             scopes.append(scope_pull)
             milestones.extend(repo_milestones)
             seen.update(item.id for item in scope_pull.items)
-        failures = isolation.settle(failed, errors, len(repos))
+        for scope_pull in project_reader(self).pull(request.scopes, request.cursors, request.full, unmapped, notes):
+            scopes.append(scope_pull)  # Projects v2 scopes (connector.trackers.github.projects)
+            seen.update(item.id for item in scope_pull.items)
+        failures = isolation.settle(failed, errors, len(errors) + len(scopes))
         gone: list[Gone] = []
         census = request.full and not failures
         if census:

@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from connector.settings import TrackerSettings
+
+
+class ProjectFields(BaseModel):
+    """`[trackers.NAME.project_fields]`: which Projects v2 fields feed an item read through a project scope."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    due: str | None = Field(None, min_length=1)  # a date field, or an iteration field (the iteration's last day)
+    status: str | None = Field(None, min_length=1)  # a single-select field; options map in [project_status]
 
 
 class GithubTrackerSettings(TrackerSettings):
@@ -16,6 +24,7 @@ class GithubTrackerSettings(TrackerSettings):
     write_interval: float = Field(1.0, ge=0)  # seconds between content-creating requests (GitHub guidance)
     writes_per_hour: int = Field(500, ge=0, le=500)  # content-creating requests an hour (secondary limit); 0 = uncapped
     writes_per_minute: int = Field(80, ge=0, le=80)  # GitHub's secondary-limit cap; 0 = uncapped (sandbox only)
+    project_fields: ProjectFields = Field(default_factory=ProjectFields)
 
     def url_note(self) -> str | None:
         """Why `url` looks like no GitHub API root (validate warns; doctor explains the 404 it gets)."""

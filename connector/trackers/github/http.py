@@ -90,6 +90,11 @@ class GithubTransport:
     def close(self) -> None:
         self._github.close()
 
+    @property
+    def graphql_url(self) -> str:
+        """PyGithub's GraphQL endpoint for this base URL (https://api.github.com/graphql; GHE: /api/graphql)."""
+        return self._requester.graphql_url
+
     def fork(self) -> GithubTransport:
         """Another transport on its own connection, counting into the same stats: PyGithub's Requester
         keeps one request's state on its connection object, so one Requester serves one thread at a time."""
@@ -100,9 +105,11 @@ class GithubTransport:
     # --- requests ----------------------------------------------------------------------------------
     def request(self, verb: str, url: str, *, what: str, params: dict | None = None, headers: dict | None = None,
                 body: Any = None, retry: bool = True, budget: bool = False,
-                accept: frozenset[int] = frozenset()) -> Reply:
+                accept: frozenset[int] = frozenset(), write: bool | None = None, rest_rate: bool = True) -> Reply:
         """Send one request (retried per policy unless `retry=False`); statuses in `accept` are returned
-        instead of raised. `budget=True` refuses a request that would spend the reserved budget."""
+        instead of raised. `budget=True` refuses a request that would spend the reserved budget.
+        `write` (default: any verb but GET) paces it as a write; `rest_rate=False` keeps its rate-limit
+        headers out of the REST budget (GraphQL answers carry the separate points budget's)."""
         secondary_hits = 0
 
         def once() -> Reply:
@@ -112,7 +119,7 @@ class GithubTransport:
                     # pages fetched concurrently: the ones still in flight will spend budget too
                     self._check_budget(what, in_flight=self._in_flight.count)
                     self._in_flight.count += 1
-            if verb != "GET":
+            if (verb != "GET") if write is None else write:
                 self._pace_write()
             reply_headers: dict[str, str] = {}
             try:
@@ -127,12 +134,13 @@ class GithubTransport:
             finally:
                 if budget:
                     with self._in_flight.lock:  # the answer's remaining budget replaces its in-flight share
-                        self._note_rate(reply_headers)
+                        self._note_rate(reply_headers if rest_rate else {})
                         self._in_flight.count -= 1
             self._count_fallback(verb, status)
             with self.stats.lock:
                 self.stats.by_endpoint[f"{verb} {endpoint_of(url)}"] += 1
-            self._note_rate(reply_headers)
+            if rest_rate:
+                self._note_rate(reply_headers)
             if status >= 400 and status not in accept:
                 error = self._classify(status, reply_headers, text, what, secondary_hits)
                 if isinstance(error, RetriableAPIError) and status in (403, 429):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +17,7 @@ class _GithubFile(BaseModel):
     state: dict[str, Status] = Field(default_factory=dict)
     state_reason: dict[str, Status] = Field(default_factory=dict)
     labels: dict[str, Status] = Field(default_factory=dict)
+    project_status: dict[str, Status] = Field(default_factory=dict)  # Projects v2 single-select option -> status
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class GithubMapping:
     state_reasons: dict[str, Status]
     labels: tuple[tuple[str, Status], ...]  # ordered, lower-cased
     source: str = ""
+    project_status: dict[str, Status] = field(default_factory=dict)  # lower-cased option names
 
     def map(self, state: str, state_reason: str | None, labels: tuple[str, ...] = ()) -> Mapped:
         state = (state or "").lower()
@@ -51,4 +53,5 @@ def load_github_mapping(path: Path | None = None) -> GithubMapping:
         state_reasons={k.lower(): v for k, v in parsed.state_reason.items()},
         labels=tuple((k.lower(), v) for k, v in parsed.labels.items()),
         source=str(path),
+        project_status={k.casefold(): v for k, v in parsed.project_status.items()},
     )

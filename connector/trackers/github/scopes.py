@@ -12,7 +12,8 @@ from connector.trackers.github.normalize import split_key
 
 _GITHUB_ITEM = re.compile(r"^[\w.-]+/[\w.-]+#\d+$")
 _REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
-HINT = "a GitHub scope takes `repo` (with `milestone`, `label` or `items`)"
+_PROJECT = re.compile(r"^[A-Za-z0-9][\w.-]*/\d+$")
+HINT = "a GitHub scope takes `repo` (with `milestone`, `label` or `items`), or `project` (with `field` and `value`)"
 
 
 class GithubScope(Scope):
@@ -22,12 +23,25 @@ class GithubScope(Scope):
     milestone: str | None = None
     label: str | None = None
     items: tuple[str, ...] | None = None
+    project: str | None = None  # a Projects v2 project, "owner/number" (organisation or user)
+    field: str | None = None  # with `value`: only the project's items whose iteration / single-select
+    value: str | None = None  # field `field` has the iteration or option `value`
+
+    @property
+    def remote(self) -> bool:
+        return self.project is not None  # membership comes from the project's items (GraphQL)
 
     def id_parts(self) -> tuple[str, ...]:
         # the field order of the first release: stored cursors and memberships keep their ids
-        return ("", self.repo or "", self.milestone or "", self.label or "", ",".join(self.items or ()))
+        parts = ("", self.repo or "", self.milestone or "", self.label or "", ",".join(self.items or ()))
+        if self.project is not None:
+            parts += ("project", self.project.casefold(), self.field or "", self.value or "")
+        return parts
 
     def describe(self) -> str:
+        if self.project is not None:
+            narrowed = f" where {self.field} = {self.value!r}" if self.field else ""
+            return f"{self.tracker}: project {self.project}{narrowed}"
         what = self.repo or ""
         if self.milestone:
             what += f" milestone {self.milestone!r}"
@@ -39,6 +53,8 @@ class GithubScope(Scope):
 
     def matches(self, item: WorkItem) -> bool:
         # case-insensitive, as GitHub treats repository names, milestone titles and labels
+        if self.project is not None:
+            raise TypeError("a project scope is evaluated by GitHub: use the stored membership")
         if item.tracker != self.tracker:
             return False
         if self.repo and self.repo.casefold() != item.container.casefold():
@@ -70,6 +86,9 @@ class GithubScope(Scope):
 
 
 def claims(raw: dict[str, Any]) -> bool:
+    project = raw.get("project")
+    if (isinstance(project, str) and _PROJECT.match(project)) or {"field", "value"} & set(raw):
+        return True  # a Projects v2 reference ("acme/7"), not a GitLab project path
     return bool({"repo", "milestone", "label"} & set(raw)) or any(
         isinstance(i, str) and "#" in i for i in raw.get("items") or ())
 
@@ -77,6 +96,9 @@ def claims(raw: dict[str, Any]) -> bool:
 def problems(scope: GithubScope) -> Iterator[tuple[str, str | None]]:
     """What is wrong with a GitHub scope, as (message, key within the scope)."""
     narrowing = [k for k in ("milestone", "label", "items") if getattr(scope, k) is not None]
+    if scope.project is not None or scope.field is not None or scope.value is not None:
+        yield from _project_problems(scope, narrowing)
+        return
     if not scope.repo:
         yield "a GitHub scope needs `repo = \"owner/name\"`", None
         return
@@ -90,6 +112,29 @@ def problems(scope: GithubScope) -> Iterator[tuple[str, str | None]]:
         if not _GITHUB_ITEM.match(item):
             yield f"{item!r} is not an issue reference like \"acme/checkout-web#12\"", "items"
             return
+
+
+def _project_problems(scope: GithubScope, narrowing: list[str]) -> Iterator[tuple[str, str | None]]:
+    if scope.project is None:
+        yield f"`{'field' if scope.field is not None else 'value'}` narrows a project: give `project = \"owner/7\"`", None
+    elif not _PROJECT.match(scope.project):
+        yield (f"{scope.project!r} is not a project like \"acme/7\" (an organisation or user and the project's "
+               "number)"), "project"
+    elif scope.repo is not None or narrowing:
+        other = ", ".join(k for k in ("repo", *narrowing) if getattr(scope, k) is not None)
+        yield f"a project scope takes only `project`, `field` and `value` (got {other})", None
+    elif (scope.field is None) != (scope.value is None):
+        missing = "value" if scope.value is None else "field"
+        yield (f"`field` and `value` go together: give `{missing}` too (an iteration title or a single-select "
+               "option)"), missing
+    elif scope.field is not None and not (scope.field.strip() and scope.value.strip()):
+        yield "`field` and `value` must not be empty", "field" if not scope.field.strip() else "value"
+
+
+def project_ref(project: str) -> tuple[str, int]:
+    """`acme/7` -> ("acme", 7)."""
+    owner, _, number = project.partition("/")
+    return owner, int(number)
 
 
 def repos_for_scopes(scopes, tracker: str) -> list[str]:
