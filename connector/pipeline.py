@@ -90,7 +90,13 @@ def reconcile_plan(run: Run, declared, *, now, unstored: Unstored | None = None)
         declared, items, members, milestones, store.done_events(since=None), now=now,
         prefix=settings.labels.prefix, stale_days=settings.reconcile.stale_days,
         forecast_runs=settings.reconcile.forecast_runs, seed=settings.reconcile.seed,
-        forecast_window_days=settings.reconcile.forecast_window_days)
+        forecast_window_days=settings.reconcile.forecast_window_days, blocking_trackers=blocking_trackers(run))
+
+
+def blocking_trackers(run: Run) -> frozenset[str]:
+    """Trackers whose mapping lets an open blocker make an item `blocked` (`open_blocker_blocks`)."""
+    return frozenset(name for name, mapping in run.inputs.mappings.items()
+                     if getattr(mapping, "open_blocker_blocks", True))
 
 
 @dataclass

@@ -24,6 +24,7 @@ from connector.findings import (
     natural_key,
     sort_findings,
 )
+from connector.dependencies import backlogs, item_dependency_risk, mark_blocked, open_blockers
 from connector.forecast import THROUGHPUT_WINDOW_DAYS, Forecast, daily_throughput, forecast_backlogs
 from connector.model import Milestone, Plan, Presence, Scope, Status, Uid, WorkItem
 from connector.values import LabelReason
@@ -140,6 +141,8 @@ class _ScopeIndex:
             else:
                 candidates = pool
             found = [pair for pair in candidates if scope.matches(pair[1])]
+        if scope.type is not None:
+            found = [pair for pair in found if scope.admits(pair[1])]
         self._cache[scope.id] = found
         return found
 
@@ -178,23 +181,26 @@ def paused_gc() -> Iterator[None]:
 def reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, frozenset[Uid]],
               milestones: Iterable[Milestone], done_events: Iterable[tuple[str, str, datetime]], *,
               now: datetime, prefix: str = "plan:", stale_days: int = 14, forecast_runs: int = 2000,
-              seed: int = 0, forecast_window_days: int | None = THROUGHPUT_WINDOW_DAYS) -> Reconciliation:
+              seed: int = 0, forecast_window_days: int | None = THROUGHPUT_WINDOW_DAYS,
+              blocking_trackers: frozenset[str] | None = None) -> Reconciliation:
     """Evaluate the plan against the observed items; see README.md ("How plansync decides") for every rule."""
     if now.tzinfo is None:
         raise ValueError("reconcile needs a timezone-aware `now` (UTC inside the program)")
     with paused_gc():
         return _reconcile(plan, items, members, milestones, done_events, now=now, prefix=prefix,
                           stale_days=stale_days, forecast_runs=forecast_runs, seed=seed,
-                          forecast_window_days=forecast_window_days)
+                          forecast_window_days=forecast_window_days, blocking_trackers=blocking_trackers)
 
 
 def _reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, frozenset[Uid]],
                milestones: Iterable[Milestone], done_events: Iterable[tuple[str, str, datetime]], *,
                now: datetime, prefix: str, stale_days: int, forecast_runs: int, seed: int,
-               forecast_window_days: int | None) -> Reconciliation:
+               forecast_window_days: int | None, blocking_trackers: frozenset[str] | None) -> Reconciliation:
     tz = ZoneInfo(plan.plan.timezone)
     today = now.astimezone(tz).date()
     present = {(item.tracker, item.id): item for item in items if item.presence is Presence.PRESENT}
+    blockers = open_blockers(present)  # open item -> its open blockers (connector/dependencies.py)
+    mark_blocked(present, blockers, blocking_trackers)
     index = _ScopeIndex(present)
 
     in_scope: dict[Uid, WorkItem] = {}
@@ -225,8 +231,8 @@ def _reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, froz
     finished = _finish_times(member_items, done_events)
     throughput = daily_throughput(finished, today=today, tz=tz, start=plan.plan.start,
                                   window_days=forecast_window_days)
-    backlogs = _backlogs(plan, member_items)
-    forecasts = forecast_backlogs(backlogs, {k: p.open for k, p in progress.items()}, throughput, today=today,
+    forecasts = forecast_backlogs(backlogs(plan, member_items, blockers), {k: p.open for k, p in progress.items()},
+                                  throughput, today=today,
                                   runs=forecast_runs, seed=seed, dues={pm.key: pm.due for pm in plan.milestones})
 
     statuses: list[MilestoneStatus] = []
@@ -250,6 +256,7 @@ def _reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, froz
     findings += milestone_date_drift(plan, milestones)
     findings += cross_tracker_drift(present, in_scope, membership)
     findings += dependency_risk(plan, health_of, {k: f.p50 for k, f in forecasts.items()})
+    findings += item_dependency_risk(plan, member_items, membership, blockers)
 
     log.debug("reconciled %d items in scope, %d milestones, %d findings", len(in_scope), len(statuses),
               len(findings))
@@ -312,23 +319,6 @@ def _finish_times(member_items: Mapping[str, list[WorkItem]],
             if known is None or when > known:
                 latest[uid] = when
     return [when for when in latest.values() if when is not None]
-
-
-def _backlogs(plan: Plan, member_items: Mapping[str, list[WorkItem]]) -> dict[str, int]:
-    """Open items queued up to and including each milestone, working milestones in due-date order.
-
-    Shared throughput goes to the earliest-due milestone first (ties: plan order), so a milestone's
-    forecast covers its own open items plus those of every milestone due no later; an item in several
-    milestones is counted once.
-    """
-    order = sorted(range(len(plan.milestones)), key=lambda n: (plan.milestones[n].due, n))
-    queued: set[Uid] = set()
-    out: dict[str, int] = {}
-    for n in order:
-        key = plan.milestones[n].key
-        queued.update((i.tracker, i.id) for i in member_items[key] if i.status in _OPEN)
-        out[key] = len(queued)
-    return out
 
 
 def _health(due: date, items: list[WorkItem], progress: Progress, forecast: Forecast,

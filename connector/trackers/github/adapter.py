@@ -50,10 +50,12 @@ from connector.http import RetryPolicy
 from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
 from connector.pages import PAGE_WORKERS, fetch_in_order
 from connector.trackers.github.config import GithubTrackerSettings
+from connector.trackers.github.hierarchy import fill_blockers, pull_parent
 from connector.trackers.github.http import GithubTransport, Reply
 from connector.trackers.github.mapping import GithubMapping
 from connector.trackers.github.normalize import (
     format_since,
+    open_blockers,
     item_from_github,
     milestone_from_github,
     repo_of,
@@ -86,7 +88,7 @@ def repos_for_scopes(scopes: tuple[Scope, ...] | list[Scope], tracker: str) -> l
     """The distinct repos (first-seen order) one tracker's scopes need: `repo`, and repos of `items` keys."""
     repos: dict[str, str] = {}
     for scope in scopes:
-        if scope.tracker != tracker:
+        if scope.tracker != tracker or getattr(scope, "parent", None):  # parent scopes: hierarchy.py
             continue
         named = [scope.repo] if scope.repo else []
         named += [split_key(key)[0] for key in scope.items or ()]
@@ -146,6 +148,7 @@ class GithubAdapter:
         scopes, milestones, seen = [], [], set()
         unmapped: set[str] = set()
         notes: list[str] = []
+        self._blocked: set[str] = set()  # ids of open items with open blockers (hierarchy.fill_blockers)
         for repo in repos_for_scopes(request.scopes, self.name):
             scope_id = repo_scope_id(self.name, repo)
             scope_pull, repo_milestones = self._pull_repo(repo, scope_id, request.cursors.get(scope_id),
@@ -159,6 +162,10 @@ class GithubAdapter:
             if extra:  # visible singly but missing from the list: keep them, they are present
                 scopes = [_with_items(s, extra.get(s.scope_id, ())) for s in scopes]
                 seen.update(item.id for items in extra.values() for item in items)
+        parents = [pull_parent(self, s, unmapped, self._blocked) for s in request.scopes
+                   if s.tracker == self.name and getattr(s, "parent", None)]
+        seen.update(item.id for p in parents for item in p.items)
+        scopes = fill_blockers(self, [*scopes, *parents], self._blocked)
         return PullResult(tracker=self.name, scopes=tuple(scopes), milestones=tuple(milestones),
                           census=request.full, seen_ids=frozenset(seen) if request.full else frozenset(),
                           gone=tuple(gone), unmapped_statuses=frozenset(unmapped), notes=tuple(notes))
@@ -187,6 +194,8 @@ class GithubAdapter:
                 item, fell_back = item_from_github(raw, tracker=self.name, repo=repo, mapping=self.mapping)
                 if fell_back:
                     unmapped.add(item.raw_status)
+                if open_blockers(raw) and item.is_open:
+                    self._blocked.add(item.id)
                 shifted = shifted or item.id in by_id
                 by_id[item.id] = item  # an item updated while we paged shows up again later: keep the last
         items = tuple(by_id.values())

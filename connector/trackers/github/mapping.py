@@ -14,6 +14,8 @@ from connector.model import Status
 
 class _GithubFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    # an open item with an open blocker is `blocked`, whatever its own status says (false: its status rules)
+    open_blocker_blocks: bool = True
     state: dict[str, Status] = Field(default_factory=dict)
     state_reason: dict[str, Status] = Field(default_factory=dict)
     labels: dict[str, Status] = Field(default_factory=dict)
@@ -25,6 +27,7 @@ class GithubMapping:
     state_reasons: dict[str, Status]
     labels: tuple[tuple[str, Status], ...]  # ordered, lower-cased
     source: str = ""
+    open_blocker_blocks: bool = True
 
     def map(self, state: str, state_reason: str | None, labels: tuple[str, ...] = ()) -> Mapped:
         state = (state or "").lower()
@@ -51,4 +54,5 @@ def load_github_mapping(path: Path | None = None) -> GithubMapping:
         state_reasons={k.lower(): v for k, v in parsed.state_reason.items()},
         labels=tuple((k.lower(), v) for k, v in parsed.labels.items()),
         source=str(path),
+        open_blocker_blocks=parsed.open_blocker_blocks,
     )

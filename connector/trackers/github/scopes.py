@@ -1,5 +1,7 @@
 """GitHub scopes: a repository, narrowed by at most one of a milestone, a label or a list of issues.
-plansync evaluates them on the items' own fields (the adapter pulls each repository once)."""
+plansync evaluates them on the items' own fields (the adapter pulls each repository once). A parent scope
+(`parent = "acme/web#12"`) is every sub-issue below that issue, in any repository of the owner: the
+adapter reads the sub-issue tree, so its members come from the pull. Any scope may be narrowed by `type`."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from connector.model import Scope, WorkItem
 
 _GITHUB_ITEM = re.compile(r"^[\w.-]+/[\w.-]+#\d+$")
 _REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
-HINT = "a GitHub scope takes `repo` (with `milestone`, `label` or `items`)"
+HINT = "a GitHub scope takes `repo` (with `milestone`, `label` or `items`), or `parent`"
+_PARENT_NUMBER = re.compile(r"^#?(\d+)$")
 
 
 class GithubScope(Scope):
@@ -21,12 +24,31 @@ class GithubScope(Scope):
     milestone: str | None = None
     label: str | None = None
     items: tuple[str, ...] | None = None
+    parent: str | None = None  # "owner/repo#12", or "#12" / "12" with `repo` naming the parent's repository
+
+    @property
+    def remote(self) -> bool:
+        return self.parent is not None
+
+    @property
+    def parent_key(self) -> str | None:
+        """The parent as "owner/repo#N" (None: not a parent scope, or not a valid reference)."""
+        if self.parent is None:
+            return None
+        if _GITHUB_ITEM.match(self.parent):
+            return self.parent
+        number = _PARENT_NUMBER.match(self.parent)
+        return f"{self.repo}#{number.group(1)}" if number and self.repo else None
 
     def id_parts(self) -> tuple[str, ...]:
         # the field order of the first release: stored cursors and memberships keep their ids
-        return ("", self.repo or "", self.milestone or "", self.label or "", ",".join(self.items or ()))
+        first = ("", self.repo or "", self.milestone or "", self.label or "", ",".join(self.items or ()))
+        return (*first, f"parent={(self.parent_key or self.parent or '').casefold()}") if self.parent else first
 
     def describe(self) -> str:
+        if self.parent is not None:
+            return f"{self.tracker}: sub-issues of {self.parent_key or self.parent}" + (
+                f" type {self.type!r}" if self.type else "")
         what = self.repo or ""
         if self.milestone:
             what += f" milestone {self.milestone!r}"
@@ -34,10 +56,14 @@ class GithubScope(Scope):
             what += f" label {self.label!r}"
         if self.items:
             what += f" items {', '.join(self.items)}"
+        if self.type:
+            what += f" type {self.type!r}"
         return f"{self.tracker}: {what}"
 
     def matches(self, item: WorkItem) -> bool:
         # case-insensitive, as GitHub treats repository names, milestone titles and labels
+        if self.remote:
+            raise TypeError("a parent scope is evaluated by its pull: use the stored membership")
         if item.tracker != self.tracker:
             return False
         if self.repo and self.repo.casefold() != item.container.casefold():
@@ -51,9 +77,11 @@ class GithubScope(Scope):
         return True
 
     def container(self) -> str | None:
-        return self.repo
+        return None if self.parent is not None else self.repo
 
     def index_hint(self) -> tuple[str, frozenset[str]] | None:
+        if self.parent is not None:
+            return None
         if self.items:
             return ("key", frozenset(k.casefold() for k in self.items))
         if self.milestone is not None:
@@ -69,13 +97,27 @@ class GithubScope(Scope):
 
 
 def claims(raw: dict[str, Any]) -> bool:
-    return bool({"repo", "milestone", "label"} & set(raw)) or any(
+    return bool({"repo", "milestone", "label"} & set(raw)) or bool(_GITHUB_ITEM.match(str(raw.get("parent", "")))) or any(
         isinstance(i, str) and "#" in i for i in raw.get("items") or ())
 
 
 def problems(scope: GithubScope) -> Iterator[tuple[str, str | None]]:
     """What is wrong with a GitHub scope, as (message, key within the scope)."""
     narrowing = [k for k in ("milestone", "label", "items") if getattr(scope, k) is not None]
+    if scope.type is not None and not scope.type.strip():
+        yield "`type` is empty; name an issue type such as \"Bug\"", "type"
+        return
+    if scope.parent is not None:
+        if narrowing:
+            yield f"a parent scope takes `parent` (and `repo`, `type`), not {', '.join(narrowing)}", None
+        elif scope.repo and not _REPO.match(scope.repo):
+            yield f"{scope.repo!r} is not a repository like \"acme/checkout-web\"", "repo"
+        elif scope.parent_key is None:
+            yield (f"{scope.parent!r} is not an issue like \"acme/checkout-web#12\" (or \"#12\" with `repo`)",
+                   "parent")
+        elif scope.repo and scope.parent_key.split("#")[0].casefold() != scope.repo.casefold():
+            yield f"`repo` is the parent's repository, but {scope.parent!r} is in another", "parent"
+        return
     if not scope.repo:
         yield "a GitHub scope needs `repo = \"owner/name\"`", None
         return

@@ -18,6 +18,7 @@ from connector.http import RetryPolicy
 from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
 from connector.pages import PAGE_WORKERS, prefetched
 from connector.trackers.jira.config import JiraTrackerSettings
+from connector.trackers.jira.hierarchy import descendant_pages
 from connector.trackers.jira.http import JiraHttp
 from connector.trackers.jira.mapping import JiraMapping
 from connector.trackers.jira.normalize import (
@@ -129,8 +130,8 @@ class JiraAdapter:
         self._notes = []
         fields = self._field_ids()
         normalizer = Normalizer(self.name, self.tracker.url, self.mapping, fields)
-        since = {s.id: c.updated for s in scopes
-                 if not request.full and (c := request.cursors.get(s.id)) is not None and c.updated is not None}
+        since = {s.id: c.updated for s in scopes if not request.full and not getattr(s, "parent", None)
+                 and (c := request.cursors.get(s.id)) is not None and c.updated is not None}
         timezone = self._myself().get("timeZone") if since else None
         unmapped: set[str] = set()
         sprints: dict[str, Milestone] = {}  # from the items' sprint field: free, no request
@@ -139,10 +140,12 @@ class JiraAdapter:
         for scope in scopes:
             previous = request.cursors.get(scope.id)
             start = since.get(scope.id)
-            jql = (incremental_jql(scope, start, self.overlap_minutes, timezone) if start is not None
-                   else full_jql(scope))
+            pages = (descendant_pages(self._search, scope.parent, fields.request_list(), scope.describe())
+                     if getattr(scope, "parent", None) else
+                     self._search(incremental_jql(scope, start, self.overlap_minutes, timezone) if start is not None
+                                  else full_jql(scope), fields.request_list(), PAGE_SIZE, scope.describe()))
             items: dict[str, WorkItem] = {}
-            for page in self._search(jql, fields.request_list(), PAGE_SIZE, scope.describe()):
+            for page in pages:  # a parent scope is read whole each time (its levels: jira/hierarchy.py)
                 page_items = [normalizer.item(raw, unmapped) for raw in page]
                 for item in page_items:
                     if item.id not in items or item.updated >= items[item.id].updated:  # overlap dedupe
