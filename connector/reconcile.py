@@ -14,6 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from connector.dependencies import backlogs, item_dependency_risk, mark_blocked, open_blockers
 from connector.findings import (
     Finding,
     cross_tracker_drift,
@@ -24,7 +25,6 @@ from connector.findings import (
     natural_key,
     sort_findings,
 )
-from connector.dependencies import backlogs, item_dependency_risk, mark_blocked, open_blockers
 from connector.forecast import THROUGHPUT_WINDOW_DAYS, Forecast, daily_throughput, forecast_backlogs
 from connector.model import Milestone, Plan, Presence, Scope, Status, Uid, WorkItem
 from connector.values import LabelReason

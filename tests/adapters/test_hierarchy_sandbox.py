@@ -4,7 +4,13 @@ the extra reads cost as the server counted them (only where a summary says there
 from __future__ import annotations
 
 from connector.model import Blocker
-from connector.sandbox.hierarchy import add_blocked_by, add_sub_issue, link_jira_blocks, set_issue_type, set_jira_parent
+from connector.sandbox.hierarchy import (
+    add_blocked_by,
+    add_sub_issue,
+    link_jira_blocks,
+    set_issue_type,
+    set_jira_parent,
+)
 from connector.trackers.github.scopes import GithubScope
 from connector.trackers.jira.scopes import JiraScope
 from connector.values import PullSpec

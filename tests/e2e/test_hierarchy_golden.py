@@ -11,7 +11,13 @@ from datetime import timedelta
 import pytest
 
 from connector.sandbox import Sandbox
-from connector.sandbox.hierarchy import add_blocked_by, add_sub_issue, link_jira_blocks, set_issue_type, set_jira_parent
+from connector.sandbox.hierarchy import (
+    add_blocked_by,
+    add_sub_issue,
+    link_jira_blocks,
+    set_issue_type,
+    set_jira_parent,
+)
 from tests.e2e.helpers import github_issues, jira_open, make_workspace
 from tests.fixtures.sandbox import VALIDATE
 

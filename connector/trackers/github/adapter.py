@@ -55,9 +55,9 @@ from connector.trackers.github.http import GithubTransport, Reply
 from connector.trackers.github.mapping import GithubMapping
 from connector.trackers.github.normalize import (
     format_since,
-    open_blockers,
     item_from_github,
     milestone_from_github,
+    open_blockers,
     repo_of,
     repo_scope_id,
     split_key,
