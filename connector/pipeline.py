@@ -39,7 +39,7 @@ def pull_tracker(run: Run, name: str, *, full: bool) -> None:
             known_ids = frozenset(i.id for i in present)
             known_keys = {i.id: i.key for i in present}
         spec = PullSpec(scopes=scopes, cursors=store.get_cursors(name), known_ids=known_ids, full=census,
-                        known_keys=known_keys)
+                        known_keys=known_keys, planned=frozenset(s.id for m in run.plan.milestones for s in m.scope))
         log.info("%s: %s pull of %d scope(s)", name, "full" if census else "incremental", len(scopes))
         with progress.status(f"pulling {name} ({'census' if census else 'incremental'})"):
             result = adapter.pull(spec)

@@ -16,6 +16,7 @@ from connector.errors import ConfigError
 from connector.forecast import forecast_with_growth
 from connector.model import Plan, WorkItem
 from connector.report import sections
+from connector.report.hierarchy import dependency_edges, rollups
 from connector.report.history import burnups, changes_by_item, membership_at, rewind, same_scopes
 from connector.report.model import BurnPoint, ForecastView, MilestoneSection, Person, Progress, Report
 from connector.report.summary import summarize, timeline
@@ -121,6 +122,7 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
     grouped = sections.findings_by_milestone(end_rec)
     sections_out = []
     holds = holds or {}
+    by_key = {(i.tracker, i.key.casefold()): i for i in items.values()}  # parents of the roll-ups
     for pm, status in _milestone_statuses(end_plan, end_rec):
         hold = holds.get(pm.key)
         health = str(getattr(status.health, "value", status.health)) if status else "on-track"
@@ -132,6 +134,7 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
             progress=_progress(status), burnup=charts[pm.key],
             forecast=_forecast(status, end_rec, charts[pm.key], settings),
             at_risk=at_risk, overdue=overdue, start=first_day,
+            hierarchy=rollups(status.items, end_rec.items, by_key, ref) if status else (),
             notes=((hold.note,) if hold else ()) + tuple(
                 f.message for f in end_rec.findings
                 if f.item is None and f.milestone == pm.key and f.kind in MILESTONE_NOTE_KINDS)))
@@ -147,7 +150,7 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
         timezone=end_plan.plan.timezone, as_of=instant, period_start=period_start, generated_at=now,
         freshness=sections.freshness(store, trackers, now, settings.sync.stale_after_hours),
         milestones=sections_out, changes=changes, summary=summary,
-        timeline=timeline(end_plan, sections_out, first_day),
+        timeline=timeline(end_plan, sections_out, first_day), dependencies=dependency_edges(end_plan, end_rec),
         forecast_method=forecast_method(end_rec, settings),
         plan_changes=sections.plan_changes(start_plan, end_plan),
         workload=sections.workload(end_plan, end_rec, items, kinds),

@@ -89,3 +89,18 @@ def test_jira_items_carry_blockers_and_a_parent_scope_reads_one_search_per_level
                                                  Blocker(str(chk[3].id), chk[3].key, False)}
     # three levels asked (epic's children, theirs, and the empty level below), one page each
     assert sandbox.count(endpoint="jira.search_jql") + sandbox.count(endpoint="jira.search") == 3
+
+
+def test_github_reads_blockers_only_for_items_of_milestone_scopes(sandbox, monkeypatch):
+    web, pay = _open(sandbox, "acme/checkout-web"), _open(sandbox, "acme/payments-api")
+    add_blocked_by(sandbox, _ref(web[0]), _ref(pay[0]))  # in a milestone's scope
+    add_blocked_by(sandbox, _ref(web[1]), _ref(pay[1]))  # only in the watch scope (the whole repository)
+    milestone = GithubScope(tracker="gh", repo="acme/checkout-web", items=(_ref(web[0]),))
+    watch = GithubScope(tracker="gh", repo="acme/checkout-web")
+    adapter = make_github(sandbox, monkeypatch)
+    sandbox.reset_counts()
+    result = adapter.pull(PullSpec(scopes=(milestone, watch), cursors={}, planned=frozenset({milestone.id})))
+    items = {i.key: i for i in result.all_items().values()}
+    assert [b.key for b in items[_ref(web[0])].blocked_by] == [_ref(pay[0])]
+    assert items[_ref(web[1])].blocked_by == ()
+    assert sandbox.count(endpoint="github.blocked_by") == 1

@@ -6,6 +6,7 @@ naming the blocker), and the same item once its blocker closes (no longer blocke
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -80,7 +81,7 @@ due = {soon}
 
 [[milestones]]
 key = "late"
-title = "The blockers"
+title = "The blockers <img src=x onerror=alert(1)>"
 due = {later}
   [[milestones.scope]]
   tracker = "jira"
@@ -99,6 +100,7 @@ def scenario(tmp_path_factory):
         chk, pay = jira_open(sb, "CHK"), jira_open(sb, "PAY")
         epic = sb.create_jira_issue("CHK", "Checkout epic", issuetype="Epic")
         story, bug, sub, blocked, blocker = chk[0], pay[0], chk[1], chk[2], chk[3]
+        sb.update_jira_issue(story.key, summary='<script>alert("story")</script> | *a parent* too')  # hostile
         set_jira_parent(sb, story.key, epic.key)
         set_jira_parent(sb, bug.key, epic.key)  # a child in another project
         set_jira_parent(sb, sub.key, story.key)  # a grandchild
@@ -172,6 +174,31 @@ def test_an_item_blocked_by_open_work_of_a_later_milestone_is_blocked_with_a_dep
     assert milestone(scenario["report"], "late")["progress"]["blocked"] == 0
 
 
+def test_the_report_rolls_items_up_under_their_parents_and_draws_the_dependencies(scenario):
+    ws, k = scenario["ws"], scenario["keys"]
+    proc = ws.cli("report", "--format", "md,html,json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads((ws.folder / "reports" / "latest.json").read_text())
+    rollup = {row["key"]: row for row in milestone(report, "epic")["hierarchy"]}
+    assert rollup[k["epic"]]["children"] == 2 and rollup[k["story"]]["children"] == 1  # two levels
+    assert {row["key"] for row in milestone(report, "tree")["hierarchy"]} == {k["gh_parent"], k["child_pay"]}
+    edges = {(e["milestone"], e["blocker_milestone"]): e for e in report["dependencies"]}
+    assert edges[("early", "late")]["later"] is True
+    assert set(edges[("early", "late")]["blockers"]) == {k["jira_blocker"], k["gh_blocker"]}
+    html = (ws.folder / "reports" / "latest.html").read_text()
+    markdown = (ws.folder / "reports" / "latest.md").read_text()
+    assert "Dependencies between milestones" in html and "Under their parents" in markdown
+    assert "<script>alert" not in html and "<img src=x" not in html  # hostile titles escaped
+    assert "&lt;script&gt;alert" in html
+    svgs = list((ws.folder / "reports").rglob("*dependencies*.svg"))
+    assert svgs, "the dependency picture is written beside the Markdown"
+    for svg in svgs:
+        text = svg.read_text()
+        assert "<script" not in text and "onerror=" not in text.replace("onerror=alert", "") or "&lt;img" in text
+        assert "<img" not in text
+
+
+# runs last: it closes the blockers of the shared scenario
 def test_a_closed_blocker_no_longer_blocks(scenario):
     sb, ws, k = scenario["sb"], scenario["ws"], scenario["keys"]
     sb.update_jira_issue(k["jira_blocker"], status="Done")

@@ -165,7 +165,7 @@ class GithubAdapter:
         parents = [pull_parent(self, s, unmapped, self._blocked) for s in request.scopes
                    if s.tracker == self.name and getattr(s, "parent", None)]
         seen.update(item.id for p in parents for item in p.items)
-        scopes = fill_blockers(self, [*scopes, *parents], self._blocked)
+        scopes = fill_blockers(self, [*scopes, *parents], self._blocked, request)
         return PullResult(tracker=self.name, scopes=tuple(scopes), milestones=tuple(milestones),
                           census=request.full, seen_ids=frozenset(seen) if request.full else frozenset(),
                           gone=tuple(gone), unmapped_statuses=frozenset(unmapped), notes=tuple(notes))

@@ -4,9 +4,10 @@ Costs (counted like every request; see README "Performance"):
 - a parent scope: one `GET /repos/{o}/{r}/issues/{n}/sub_issues?per_page=100` (plus pages) for the parent
   and for each descendant whose `sub_issues_summary.total` is above 0; children may live in any repo of
   the owner, and come back as full issue objects, so nothing else is asked about them;
-- dependencies: one `GET .../issues/{n}/dependencies/blocked_by?per_page=100` per *open* item whose
-  `issue_dependencies_summary.blocked_by` (open blockers) is above 0. A closed item cannot be held up, and
-  an item whose blockers are all closed needs no read: its summary already says nothing blocks it.
+- dependencies: one `GET .../issues/{n}/dependencies/blocked_by?per_page=100` per *open* item of a plan
+  milestone whose `issue_dependencies_summary.blocked_by` (open blockers) is above 0. A closed item cannot
+  be held up, an item whose blockers are all closed needs no read (its summary already says nothing blocks
+  it), and an item only in watch scopes changes no milestone, so its blockers are not read.
 """
 
 from __future__ import annotations
@@ -69,8 +70,12 @@ def pull_parent(adapter, scope, unmapped: set[str], blocked: set[str]) -> ScopeP
                      cursor=Cursor(adapter.name, scope.id, updated=newest))
 
 
-def fill_blockers(adapter, pulls: Iterable[ScopePull], blocked: set[str]) -> list[ScopePull]:
-    """Each item noted in `blocked` gets its blockers (one read per item, however many scopes hold it)."""
+def fill_blockers(adapter, pulls: Iterable[ScopePull], blocked: set[str], request=None) -> list[ScopePull]:
+    """Each item noted in `blocked` gets its blockers (one read per item, however many scopes hold it), when a
+    milestone scope of `request.planned` holds it: an item only in watch scopes changes no milestone."""
+    pulls = list(pulls)
+    if request is not None and request.planned is not None:
+        blocked = _planned(pulls, blocked, request)
     found: dict[str, tuple[Blocker, ...]] = {}
     out = []
     for pull in pulls:
@@ -87,4 +92,14 @@ def fill_blockers(adapter, pulls: Iterable[ScopePull], blocked: set[str]) -> lis
                 item = replace(item, blocked_by=found[item.id])
             items.append(item)
         out.append(replace(pull, items=tuple(items)) if pull.items else pull)
+    return out
+
+
+def _planned(pulls: list[ScopePull], blocked: set[str], request) -> set[str]:
+    scopes = [s for s in request.scopes if s.id in request.planned and not s.remote]
+    out = set()
+    for pull in pulls:
+        for item in pull.items:
+            if item.id in blocked and (pull.scope_id in request.planned or any(s.matches(item) for s in scopes)):
+                out.add(item.id)
     return out
