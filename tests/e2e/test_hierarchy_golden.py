@@ -169,6 +169,8 @@ def test_an_item_blocked_by_open_work_of_a_later_milestone_is_blocked_with_a_dep
     assert early["health"] == "at-risk"
     assert early["progress"]["blocked"] == 2
     notes = {row["key"]: row["note"] for row in early["at_risk"]}
+    assert {row["key"]: row["status"] for row in early["at_risk"]} == {k["jira_blocked"]: "blocked",
+                                                                      k["gh_blocked"]: "blocked"}
     assert f"blocked by {k['jira_blocker']} of milestone late, due later" in notes[k["jira_blocked"]]
     assert f"blocked by {k['gh_blocker']} of milestone late, due later" in notes[k["gh_blocked"]]
     assert milestone(scenario["report"], "late")["progress"]["blocked"] == 0
