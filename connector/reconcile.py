@@ -252,7 +252,8 @@ def _reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, froz
     for uid in left_scope:
         desired[uid], label_reasons[uid] = frozenset(), (LEFT_SCOPE,)
 
-    findings = item_findings(in_scope, membership, unplanned_set, overdue, plan, now=now, stale_days=stale_days)
+    findings = item_findings(in_scope, membership, unplanned_set, overdue, plan, now=now, stale_days=stale_days,
+                             blocked_by=blockers)
     findings += milestone_date_drift(plan, milestones)
     findings += cross_tracker_drift(present, in_scope, membership)
     findings += dependency_risk(plan, health_of, {k: f.p50 for k, f in forecasts.items()})

@@ -139,6 +139,8 @@ def test_an_open_blocker_blocks_using_its_own_stored_state_and_a_closed_one_does
     risk = [f for f in rec.findings if f.kind == "dependency-risk"]
     assert [(f.item, f.related, f.milestone) for f in risk] == [(blocked.uid, blocker.uid, "a")]
     assert "CHK-2 of milestone b, due later (2027-06-01)" in risk[0].message
+    [finding] = [f for f in rec.findings if f.kind == "blocked"]
+    assert finding.message == "CHK-1 is blocked (by CHK-2)"
 
 
 def test_the_mapping_switch_leaves_the_status_alone_but_keeps_the_finding():
