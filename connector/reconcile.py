@@ -91,6 +91,7 @@ class Reconciliation:
     label_reasons: dict[Uid, tuple[LabelReason, ...]] = field(default_factory=dict)  # why desired_labels is so
     today: date | None = None  # `as_of` as a date in the plan's timezone
     throughput: tuple[int, ...] = ()  # items finished as done per day, oldest first (the forecast's input)
+    blockers: dict = field(default_factory=dict)  # open item -> its open blockers (dependencies.OpenBlocker)
 
     def milestone(self, key: str) -> MilestoneStatus:
         return next(m for m in self.milestones if m.key == key)
@@ -264,7 +265,7 @@ def _reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, froz
     return Reconciliation(as_of=now, milestones=tuple(statuses), findings=sort_findings(findings, plan, present),
                           membership=membership, unplanned=frozenset(unplanned_set), desired_labels=desired,
                           items={**in_scope, **left_scope} if left_scope else in_scope,
-                          label_reasons=label_reasons, today=today, throughput=throughput.daily)
+                          label_reasons=label_reasons, today=today, throughput=throughput.daily, blockers=blockers)
 
 
 def _overdue(in_scope: Mapping[Uid, WorkItem], membership: Mapping[Uid, tuple[str, ...]], unplanned: set[Uid],

@@ -35,10 +35,8 @@ def rollups(member_uids, rec_items: Mapping[Uid, WorkItem], by_key: Mapping[tupl
 
 def dependency_edges(plan, rec) -> tuple[DependencyEdge, ...]:
     """Milestone -> blocker's milestone edges from the open blockers of each milestone's open items."""
-    from connector.dependencies import open_blockers
-
     dues = {m.key: m.due for m in plan.milestones}
-    blockers = open_blockers(rec.items)
+    blockers = rec.blockers
     edges: dict[tuple[str, str | None], tuple[set[Uid], set[str]]] = {}
     for status in rec.milestones:
         for uid in status.items:
