@@ -92,6 +92,10 @@ def backlogs(plan: Plan, member_items: Mapping[str, list[WorkItem]],
     out: dict[str, int] = {}
     for n in order:
         key = plan.milestones[n].key
+        if not blockers:  # the usual case: nothing to pull forward
+            queued.update((i.tracker, i.id) for i in member_items[key] if i.status in _OPEN)
+            out[key] = len(queued)
+            continue
         todo = [i.uid for i in member_items[key] if i.status in _OPEN]
         while todo:
             uid = todo.pop()
