@@ -70,8 +70,10 @@ def key_list(items: Iterable[WorkItem], limit: int = 5) -> str:
 
 def item_findings(considered: Mapping[Uid, WorkItem], membership: Mapping[Uid, tuple[str, ...]],
                   unplanned: Iterable[Uid], overdue: Mapping[Uid, tuple[str | None, str]], plan: Plan, *,
-                  now: datetime, stale_days: int) -> list[Finding]:
-    """overdue, due-after-milestone, blocked, stale and unplanned findings for in-scope issues."""
+                  now: datetime, stale_days: int, blocked_by: Mapping[Uid, tuple] | None = None) -> list[Finding]:
+    """overdue, due-after-milestone, blocked, stale and unplanned findings for in-scope issues (`blocked_by`:
+    the open blockers of items that have some, see connector.dependencies)."""
+    blocked_by = blocked_by or {}
     dues = {m.key: m.due for m in plan.milestones}
     out: list[Finding] = []
     for uid, (milestone, why) in overdue.items():
@@ -90,7 +92,10 @@ def item_findings(considered: Mapping[Uid, WorkItem], membership: Mapping[Uid, t
                     out.append(Finding("due-after-milestone", f"{item.key} is due {item.due}, after milestone "
                                        f"{key}'s due date {dues[key]}", uid, key))
         if item.status is blocked:
-            out.append(Finding("blocked", f"{item.key} is blocked ({item.raw_status})", uid, first))
+            by = blocked_by.get(uid)
+            why = f"by {', '.join(b.key for b in by[:3])}{' and more' if len(by) > 3 else ''}" if by else \
+                item.raw_status
+            out.append(Finding("blocked", f"{item.key} is blocked ({why})", uid, first))
         elif item.status is in_progress and item.updated <= stale_before:
             idle = (now - item.updated).days
             out.append(Finding("stale", f"{item.key} is in progress with no update for {idle} days "

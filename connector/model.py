@@ -39,6 +39,16 @@ class Presence(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Blocker:
+    """An item that blocks another ("is blocked by"): its vendor id and key, and whether it was open when
+    the blocked item was read (reconcile prefers the blocker's own stored state where it has one)."""
+
+    id: str
+    key: str
+    open: bool
+
+
+@dataclass(frozen=True, slots=True)
 class WorkItem:
     """One issue (or pull request) as a tracker showed it, normalized.
 
@@ -62,12 +72,13 @@ class WorkItem:
     milestones: tuple[str, ...] = ()  # tracker milestone names: Jira fixVersions, GitHub milestone title
     sprint: str | None = None
     epic: str | None = None  # Jira epic key (Epic Link or parent of type Epic)
-    parent: str | None = None  # parent key
+    parent: str | None = None  # parent key (Jira parent; GitHub parent issue, possibly in another repo)
     due: date | None = None
     estimate: float | None = None  # story points where the tracker has them
     links: tuple[str, ...] = ()  # cross-tracker references: "CHK-12", "acme/web#7"
     is_pull_request: bool = False
     presence: Presence = Presence.PRESENT
+    blocked_by: tuple[Blocker, ...] = ()  # Jira "is blocked by" links; GitHub issue dependencies
 
     @property
     def uid(self) -> Uid:
@@ -126,6 +137,7 @@ class Scope(BaseModel):
     model_config = _FROZEN
 
     tracker: str
+    type: str | None = None  # only items of this issue type (Jira issue type, GitHub issue type), any scope
 
     kind: ClassVar[str] = ""  # the registry name of the kind this scope belongs to
 
@@ -146,11 +158,16 @@ class Scope(BaseModel):
     @property
     def id(self) -> str:
         """Stable identity for cursors and stored membership: survives reformatting of the TOML."""
-        digest = hashlib.sha1("\x1f".join((self.tracker, *self.id_parts())).encode()).hexdigest()[:12]
+        parts = (*self.id_parts(), f"type={self.type.casefold()}") if self.type else self.id_parts()
+        digest = hashlib.sha1("\x1f".join((self.tracker, *parts)).encode()).hexdigest()[:12]
         return f"{self.tracker}:{digest}"
 
     def describe(self) -> str:
         return self.tracker
+
+    def admits(self, item: WorkItem) -> bool:
+        """The `type` filter, applied to every scope's hits (remote ones included)."""
+        return self.type is None or item.type.casefold() == self.type.casefold()
 
     def matches(self, item: WorkItem) -> bool:
         """Whether `item` (in any state, past or present) belongs; never called for remote scopes."""

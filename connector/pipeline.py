@@ -39,7 +39,7 @@ def pull_tracker(run: Run, name: str, *, full: bool) -> None:
             known_ids = frozenset(i.id for i in present)
             known_keys = {i.id: i.key for i in present}
         spec = PullSpec(scopes=scopes, cursors=store.get_cursors(name), known_ids=known_ids, full=census,
-                        known_keys=known_keys)
+                        known_keys=known_keys, planned=frozenset(s.id for m in run.plan.milestones for s in m.scope))
         log.info("%s: %s pull of %d scope(s)", name, "full" if census else "incremental", len(scopes))
         with progress.status(f"pulling {name} ({'census' if census else 'incremental'})"):
             result = adapter.pull(spec)
@@ -100,7 +100,13 @@ def reconcile_plan(run: Run, declared, *, now, unstored: Unstored | None = None)
         declared, items, members, milestones, store.done_events(since=None), now=now,
         prefix=settings.labels.prefix, stale_days=settings.reconcile.stale_days,
         forecast_runs=settings.reconcile.forecast_runs, seed=settings.reconcile.seed,
-        forecast_window_days=settings.reconcile.forecast_window_days)
+        forecast_window_days=settings.reconcile.forecast_window_days, blocking_trackers=blocking_trackers(run))
+
+
+def blocking_trackers(run: Run) -> frozenset[str]:
+    """Trackers whose mapping lets an open blocker make an item `blocked` (`open_blocker_blocks`)."""
+    return frozenset(name for name, mapping in run.inputs.mappings.items()
+                     if getattr(mapping, "open_blocker_blocks", True))
 
 
 @dataclass

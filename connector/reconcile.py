@@ -14,6 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from connector.dependencies import backlogs, item_dependency_risk, mark_blocked, open_blockers
 from connector.findings import (
     Finding,
     cross_tracker_drift,
@@ -90,6 +91,7 @@ class Reconciliation:
     label_reasons: dict[Uid, tuple[LabelReason, ...]] = field(default_factory=dict)  # why desired_labels is so
     today: date | None = None  # `as_of` as a date in the plan's timezone
     throughput: tuple[int, ...] = ()  # items finished as done per day, oldest first (the forecast's input)
+    blockers: dict = field(default_factory=dict)  # open item -> its open blockers (dependencies.OpenBlocker)
 
     def milestone(self, key: str) -> MilestoneStatus:
         return next(m for m in self.milestones if m.key == key)
@@ -140,6 +142,8 @@ class _ScopeIndex:
             else:
                 candidates = pool
             found = [pair for pair in candidates if scope.matches(pair[1])]
+        if scope.type is not None:
+            found = [pair for pair in found if scope.admits(pair[1])]
         self._cache[scope.id] = found
         return found
 
@@ -178,23 +182,26 @@ def paused_gc() -> Iterator[None]:
 def reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, frozenset[Uid]],
               milestones: Iterable[Milestone], done_events: Iterable[tuple[str, str, datetime]], *,
               now: datetime, prefix: str = "plan:", stale_days: int = 14, forecast_runs: int = 2000,
-              seed: int = 0, forecast_window_days: int | None = THROUGHPUT_WINDOW_DAYS) -> Reconciliation:
+              seed: int = 0, forecast_window_days: int | None = THROUGHPUT_WINDOW_DAYS,
+              blocking_trackers: frozenset[str] | None = None) -> Reconciliation:
     """Evaluate the plan against the observed items; see README.md ("How plansync decides") for every rule."""
     if now.tzinfo is None:
         raise ValueError("reconcile needs a timezone-aware `now` (UTC inside the program)")
     with paused_gc():
         return _reconcile(plan, items, members, milestones, done_events, now=now, prefix=prefix,
                           stale_days=stale_days, forecast_runs=forecast_runs, seed=seed,
-                          forecast_window_days=forecast_window_days)
+                          forecast_window_days=forecast_window_days, blocking_trackers=blocking_trackers)
 
 
 def _reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, frozenset[Uid]],
                milestones: Iterable[Milestone], done_events: Iterable[tuple[str, str, datetime]], *,
                now: datetime, prefix: str, stale_days: int, forecast_runs: int, seed: int,
-               forecast_window_days: int | None) -> Reconciliation:
+               forecast_window_days: int | None, blocking_trackers: frozenset[str] | None) -> Reconciliation:
     tz = ZoneInfo(plan.plan.timezone)
     today = now.astimezone(tz).date()
     present = {(item.tracker, item.id): item for item in items if item.presence is Presence.PRESENT}
+    blockers = open_blockers(present)  # open item -> its open blockers (connector/dependencies.py)
+    mark_blocked(present, blockers, blocking_trackers)
     index = _ScopeIndex(present)
 
     in_scope: dict[Uid, WorkItem] = {}
@@ -225,8 +232,8 @@ def _reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, froz
     finished = _finish_times(member_items, done_events)
     throughput = daily_throughput(finished, today=today, tz=tz, start=plan.plan.start,
                                   window_days=forecast_window_days)
-    backlogs = _backlogs(plan, member_items)
-    forecasts = forecast_backlogs(backlogs, {k: p.open for k, p in progress.items()}, throughput, today=today,
+    forecasts = forecast_backlogs(backlogs(plan, member_items, blockers), {k: p.open for k, p in progress.items()},
+                                  throughput, today=today,
                                   runs=forecast_runs, seed=seed, dues={pm.key: pm.due for pm in plan.milestones})
 
     statuses: list[MilestoneStatus] = []
@@ -246,17 +253,19 @@ def _reconcile(plan: Plan, items: Iterable[WorkItem], members: Mapping[str, froz
     for uid in left_scope:
         desired[uid], label_reasons[uid] = frozenset(), (LEFT_SCOPE,)
 
-    findings = item_findings(in_scope, membership, unplanned_set, overdue, plan, now=now, stale_days=stale_days)
+    findings = item_findings(in_scope, membership, unplanned_set, overdue, plan, now=now, stale_days=stale_days,
+                             blocked_by=blockers)
     findings += milestone_date_drift(plan, milestones)
     findings += cross_tracker_drift(present, in_scope, membership)
     findings += dependency_risk(plan, health_of, {k: f.p50 for k, f in forecasts.items()})
+    findings += item_dependency_risk(plan, member_items, membership, blockers)
 
     log.debug("reconciled %d items in scope, %d milestones, %d findings", len(in_scope), len(statuses),
               len(findings))
     return Reconciliation(as_of=now, milestones=tuple(statuses), findings=sort_findings(findings, plan, present),
                           membership=membership, unplanned=frozenset(unplanned_set), desired_labels=desired,
                           items={**in_scope, **left_scope} if left_scope else in_scope,
-                          label_reasons=label_reasons, today=today, throughput=throughput.daily)
+                          label_reasons=label_reasons, today=today, throughput=throughput.daily, blockers=blockers)
 
 
 def _overdue(in_scope: Mapping[Uid, WorkItem], membership: Mapping[Uid, tuple[str, ...]], unplanned: set[Uid],
@@ -312,23 +321,6 @@ def _finish_times(member_items: Mapping[str, list[WorkItem]],
             if known is None or when > known:
                 latest[uid] = when
     return [when for when in latest.values() if when is not None]
-
-
-def _backlogs(plan: Plan, member_items: Mapping[str, list[WorkItem]]) -> dict[str, int]:
-    """Open items queued up to and including each milestone, working milestones in due-date order.
-
-    Shared throughput goes to the earliest-due milestone first (ties: plan order), so a milestone's
-    forecast covers its own open items plus those of every milestone due no later; an item in several
-    milestones is counted once.
-    """
-    order = sorted(range(len(plan.milestones)), key=lambda n: (plan.milestones[n].due, n))
-    queued: set[Uid] = set()
-    out: dict[str, int] = {}
-    for n in order:
-        key = plan.milestones[n].key
-        queued.update((i.tracker, i.id) for i in member_items[key] if i.status in _OPEN)
-        out[key] = len(queued)
-    return out
 
 
 def _health(due: date, items: list[WorkItem], progress: Progress, forecast: Forecast,

@@ -113,6 +113,9 @@ class PullSpec:
     full: bool = False  # a census: full pull of every scope + deletion/move detection
     # census: the stored key of each known id, for trackers that look a vanished item up by key (GitHub)
     known_keys: dict[str, str] = field(default_factory=dict)
+    # ids of the milestone scopes (not watch scopes): where a tracker pays per item for blockers (GitHub), it
+    # reads them only for items of these; None: for every item
+    planned: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from connector.errors import ConfigError
 from connector.forecast import forecast_with_growth
 from connector.model import Plan, WorkItem
 from connector.report import sections
+from connector.report.hierarchy import dependency_edges, rollups
 from connector.report.history import burnups, changes_by_item, membership_at, rewind, same_scopes
 from connector.report.model import BurnPoint, ForecastView, MilestoneSection, Person, Progress, Report
 from connector.report.summary import summarize, timeline
@@ -107,7 +108,11 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
     start_membership = membership_at(start_plan, start_items, end_rec.membership, changed, members,
                                      reuse=same_scopes(start_plan, end_plan))
     start_rec = run(start_plan, list(start_items.values()), period_start)  # "then", for the summary
-    ref = sections.Refs(items, start_items, people=_people(end_plan, kinds))
+    # rows and summaries show items as reconciled (an open blocker makes an item blocked); history, rewinds
+    # and burn-ups keep the stored items
+    shown = {**items, **{u: i for u, i in end_rec.items.items() if u in items}}
+    start_shown = {**start_items, **{u: i for u, i in start_rec.items.items() if u in start_items}}
+    ref = sections.Refs(shown, start_shown, people=_people(end_plan, kinds))
     first_day = end_plan.plan.start or (instant - timedelta(days=56)).astimezone(tz).date()
     last_day = instant.astimezone(tz).date()
 
@@ -121,6 +126,7 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
     grouped = sections.findings_by_milestone(end_rec)
     sections_out = []
     holds = holds or {}
+    by_key = {(i.tracker, i.key.casefold()): i for i in items.values()}  # parents of the roll-ups
     for pm, status in _milestone_statuses(end_plan, end_rec):
         hold = holds.get(pm.key)
         health = str(getattr(status.health, "value", status.health)) if status else "on-track"
@@ -132,6 +138,7 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
             progress=_progress(status), burnup=charts[pm.key],
             forecast=_forecast(status, end_rec, charts[pm.key], settings),
             at_risk=at_risk, overdue=overdue, start=first_day,
+            hierarchy=rollups(status.items, end_rec.items, by_key, ref) if status else (),
             notes=((hold.note,) if hold else ()) + tuple(
                 f.message for f in end_rec.findings
                 if f.item is None and f.milestone == pm.key and f.kind in MILESTONE_NOTE_KINDS)))
@@ -139,7 +146,7 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
     changes = sections.week_changes(start_membership, end_rec.membership, ref, history, period_start, instant,
                                     changed)
     sections_out = tuple(sections_out)
-    summary = summarize(sections_out, start_rec, changes, end_rec, start_items, items, ref)
+    summary = summarize(sections_out, start_rec, changes, end_rec, start_shown, shown, ref)
     limitations = [note for kind in sorted(set(kinds.values())) for note in registry.kind(kind).report_notes]
     limitations.append("Tracker milestones (versions, sprints, milestones) are as of the latest pull.")
     return Report(
@@ -147,10 +154,10 @@ def build_report(store, plan: Plan, settings: Settings, *, week: str | None = No
         timezone=end_plan.plan.timezone, as_of=instant, period_start=period_start, generated_at=now,
         freshness=sections.freshness(store, trackers, now, settings.sync.stale_after_hours),
         milestones=sections_out, changes=changes, summary=summary,
-        timeline=timeline(end_plan, sections_out, first_day),
+        timeline=timeline(end_plan, sections_out, first_day), dependencies=dependency_edges(end_plan, end_rec),
         forecast_method=forecast_method(end_rec, settings),
         plan_changes=sections.plan_changes(start_plan, end_plan),
-        workload=sections.workload(end_plan, end_rec, items, kinds),
+        workload=sections.workload(end_plan, end_rec, shown, kinds),
         unplanned=tuple(ref.item(u, "in a watch scope, in no milestone")
                         for u in ref.ordered(u for u in end_rec.unplanned if u in items)),
         risks=sections.risks(end_plan), drift=sections.drift(end_rec, ref),

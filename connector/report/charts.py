@@ -22,7 +22,9 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from connector.report.model import MilestoneSection  # noqa: E402
 
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
-_UNSAFE = re.compile(r"<script|<foreignObject|\son\w+\s*=|javascript:", re.I)
+# inside tags only: matplotlib writes text as escaped character data (`&lt;img onerror=...` in a plan title is
+# text, and must not make the chart, and with it the whole report, fail)
+_UNSAFE = re.compile(r"<script|<foreignObject|<[^>]*\son\w+\s*=|<[^>]*=\s*[\"']?\s*javascript:", re.I)
 _RC = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
 
 

@@ -86,12 +86,17 @@ def all_chart_svgs(report: Report) -> dict[str, str]:
     charts.update({f"hist-{m.key}": histogram_svg(m) for m in report.milestones if m.forecast.histogram})
     if report.timeline:
         charts["timeline"] = timeline_svg(report.timeline, today=today)
+    if report.dependencies:
+        from connector.report.depchart import dependencies_svg
+        charts["dependencies"] = dependencies_svg(report.milestones, report.dependencies)
     return charts
 
 
 def _inline(name: str, svg: str) -> Markup:
     if name == "timeline":
         return Markup(svg_for_inline(svg, title="Milestone timeline", css_class="timeline"))
+    if name == "dependencies":
+        return Markup(svg_for_inline(svg, title="Dependencies between milestones", css_class="timeline"))
     if name.startswith("hist-"):
         return Markup(svg_for_inline(svg, title=f"Completion dates of {name[5:]}", css_class="histogram"))
     return Markup(svg_for_inline(svg, title=f"Burn-up of {name}"))

@@ -136,10 +136,13 @@ def render_markdown(report: Report, *, charts: dict[str, str] | None = None,
         return md_image(f"completion dates of {section.key}", charts[f"hist-{section.key}"])
 
     timeline_image = md_image("milestone timeline", charts["timeline"]) if "timeline" in charts else None
+    dependencies_image = (md_image("dependencies between milestones", charts["dependencies"])
+                          if "dependencies" in charts else None)
     template = env.get_template("report.md.j2")
     text = template.render(r=report, charts=charts, limit=limit, change_kinds=CHANGE_KINDS,
                            change_titles=CHANGE_TITLES, link=link, more=more, chart_image=chart_image,
                            hist_image=hist_image, timeline_image=timeline_image, full_report=full,
+                           dependencies_image=dependencies_image,
                            decision_rule=DECISION_RULE,
                            moved=lambda a, b, d: Trusted(moved_text(a, b, d)),
                            by_due=lambda m: Trusted(by_due_text(m)),

@@ -96,6 +96,33 @@ class ForecastView:
 
 
 @dataclass(frozen=True)
+class ParentRollup:
+    """A parent (epic, parent issue) of some of a milestone's items, with those children's progress."""
+
+    key: str
+    parent: ItemRef | None  # None: the parent is not in the store (outside every pulled scope)
+    children: int
+    done: int
+    open: int
+    blocked: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.children) if self.children else 0
+
+
+@dataclass(frozen=True)
+class DependencyEdge:
+    """Open items of `milestone` blocked by open items of `blocker_milestone` (None: outside the plan)."""
+
+    milestone: str
+    blocker_milestone: str | None
+    items: int  # blocked items
+    blockers: tuple[str, ...]  # the blockers' keys, natural order
+    later: bool = False  # the blocker's milestone is due after this one: a dependency risk
+
+
+@dataclass(frozen=True)
 class MilestoneSection:
     key: str
     title: str
@@ -110,6 +137,7 @@ class MilestoneSection:
     overdue: tuple[ItemRef, ...]
     start: date | None = None
     notes: tuple[str, ...] = ()  # milestone-level findings: date drift against the tracker, dependency risk
+    hierarchy: tuple[ParentRollup, ...] = ()  # its items grouped under their parents
 
 
 @dataclass(frozen=True)
@@ -253,6 +281,7 @@ class Report:
     summary: Summary | None = None
     timeline: tuple[TimelineRow, ...] = ()
     forecast_method: str = ""  # one paragraph: how the forecasts were made (window, runs, seed)
+    dependencies: tuple[DependencyEdge, ...] = ()  # item-level blocking between milestones
 
     @property
     def stale_trackers(self) -> tuple[Freshness, ...]:

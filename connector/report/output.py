@@ -45,8 +45,8 @@ def chart_file_name(label: str, key: str) -> str:
 
     A key that does not survive as a file name as it is (non-ASCII, spaces, capitals that a
     case-insensitive disk folds) gets a short hash of itself, so two milestones never share a file."""
-    if key == "timeline":
-        return _UNSAFE_NAME.sub("_", f"plansync-report-{label}-timeline") + ".svg"
+    if key in ("timeline", "dependencies"):
+        return _UNSAFE_NAME.sub("_", f"plansync-report-{label}-{key}") + ".svg"
     kind, milestone = ("hist", key[5:]) if key.startswith("hist-") else ("burnup", key)
     slug = _UNSAFE_NAME.sub("_", milestone)
     if slug != milestone or milestone != milestone.lower():

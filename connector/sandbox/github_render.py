@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .hierarchy import github_summaries, github_type_obj
 from .state import GithubIssue, gh_time, node_id
 from .wire import memo as _memo
 
@@ -71,12 +72,13 @@ def issue_obj(sb, i: GithubIssue, base: str) -> dict:
         "assignees": assignees,
         "milestone": milestone_obj(sb, i.repo, i.milestone, base) if i.milestone else None,
         "comments": len(i.comments), "created_at": gh_time(i.created_at), "updated_at": gh_time(i.updated_at),
-        "closed_at": gh_time(i.closed_at), "author_association": "MEMBER", "type": None,
-        "active_lock_reason": None, "sub_issues_summary": {"total": 0, "completed": 0, "percent_completed": 0},
-        "issue_dependencies_summary": {"blocked_by": 0, "total_blocked_by": 0, "blocking": 0, "total_blocking": 0},
+        "closed_at": gh_time(i.closed_at), "author_association": "MEMBER", "type": github_type_obj(i.issue_type),
+        "active_lock_reason": None, **_summaries(sb, i),
         "body": i.body, "closed_by": None, "reactions": reactions(url), "timeline_url": f"{url}/timeline",
         "performed_via_github_app": None, "state_reason": i.state_reason,
     }
+    if i.parent is not None:
+        out["parent_issue_url"] = f"{base}/repos/{i.parent[0]}/issues/{i.parent[1]}"
     if i.is_pr:
         pr = f"{base}/repos/{i.repo}/pulls/{i.number}"
         out["draft"] = False
@@ -85,6 +87,17 @@ def issue_obj(sb, i: GithubIssue, base: str) -> dict:
                                "patch_url": f"https://github.com/{i.repo}/pull/{i.number}.patch",
                                "merged_at": gh_time(i.closed_at) if i.state_reason == "completed" else None}
     return out
+
+
+_NO_RELATIONS = {"sub_issues_summary": {"total": 0, "completed": 0, "percent_completed": 0},
+                 "issue_dependencies_summary": {"blocked_by": 0, "total_blocked_by": 0, "blocking": 0,
+                                                "total_blocking": 0}}
+
+
+def _summaries(sb, i: GithubIssue) -> dict:
+    if not (i.sub_issues or i.blocked_by or i.blocking):  # the usual case: no lookups per rendered issue
+        return {k: dict(v) for k, v in _NO_RELATIONS.items()}
+    return github_summaries(sb, i)
 
 
 def comment_obj(sb, i: GithubIssue, c: dict, base: str) -> dict:

@@ -146,7 +146,9 @@ def _field_rest(st: State, i: JiraIssue, name: str, base: str, v: str, flavour: 
         return list(i.labels)
     if name == "fixVersions":
         return [_memo(("version", id(st), x, base), lambda x=x: version(st, x, base)) for x in i.fix_versions]
-    if name in ("versions", "components", "issuelinks", "subtasks"):
+    if name == "issuelinks":
+        return issue_links(st, i, base, v, flavour)
+    if name in ("versions", "components", "subtasks"):
         return []
     if name == "duedate":
         return i.duedate
@@ -173,6 +175,25 @@ def _field_rest(st: State, i: JiraIssue, name: str, base: str, v: str, flavour: 
         return {"comments": cs, "self": f"{base}/rest/api/{v}/issue/{i.id}/comment", "maxResults": len(cs),
                 "total": len(cs), "startAt": 0}
     raise KeyError(name)
+
+
+def issue_links(st: State, i: JiraIssue, base: str, v: str, flavour: str) -> list[dict]:
+    """The Blocks links of an issue: `inwardIssue` for each issue blocking it, `outwardIssue` for each it blocks."""
+    kind = {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks",
+            "self": f"{base}/rest/api/{v}/issueLinkType/10000"}
+    out = []
+    for side, ids in (("inwardIssue", i.blocked_by), ("outwardIssue", i.blocks)):
+        for other_id in ids:
+            o = st.jira_issues.get(other_id)
+            if o is None or o.deleted:
+                continue
+            a, b = (o.id, i.id) if side == "inwardIssue" else (i.id, o.id)
+            link_id = str(30000 + (a * 7919 + b) % 1_000_000)
+            out.append({"id": link_id, "self": f"{base}/rest/api/{v}/issueLink/{link_id}", "type": kind,
+                        side: {"id": str(o.id), "key": o.key, "self": f"{base}/rest/api/{v}/issue/{o.id}",
+                               "fields": {"summary": o.summary, "status": status(o.status, base),
+                                          "issuetype": field_value(st, o, "issuetype", base, v, flavour)}}})
+    return out
 
 
 def wanted_fields(spec: list[str], flavour: str) -> list[str]:

@@ -340,6 +340,10 @@ def build_clause(fname: str, op: str, values: list, ctx: Context):
         for v in values:
             if v is not None and str(v).lower() not in known:
                 raise JQLError(f"The value '{v}' does not exist for the field 'project'.")
+    if fname == "parent":  # Jira's own answer for a parent it does not know
+        for v in values:
+            if v is not None and ctx.state.jira_by_key(str(v)) is None:
+                raise JQLError(f"An issue with key '{v}' does not exist for field 'parent'.")
     if fname in DATE_FIELDS:
         cmp = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, ">": lambda a, b: a > b,
                ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}

@@ -12,7 +12,17 @@ import time
 
 from werkzeug.wrappers import Request, Response
 
-from . import github_api, github_graphql, github_work, gitlab_api, jira_agile, jira_api, jira_bulk, jira_work  # noqa: F401  (they register routes)
+from . import (  # noqa: F401  (they register routes)
+    github_api,
+    github_graphql,
+    github_hierarchy,
+    github_work,
+    gitlab_api,
+    jira_agile,
+    jira_api,
+    jira_bulk,
+    jira_work,
+)
 from .faults import RequestRecord
 from .wire import BadRequest, Req, Resp, json_resp
 

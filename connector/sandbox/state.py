@@ -94,6 +94,8 @@ class JiraIssue:
     remote_links: list[str] = field(default_factory=list)
     old_keys: list[str] = field(default_factory=list)
     deleted: bool = False
+    blocked_by: list[int] = field(default_factory=list)  # ids of issues that block this one (Blocks links)
+    blocks: list[int] = field(default_factory=list)  # the other side of the same links
 
 
 @dataclass(slots=True)
@@ -118,6 +120,11 @@ class GithubIssue:
     deleted: bool = False
     transferred_to: tuple[str, int] | None = None
     history: list[tuple] = field(default_factory=list)
+    issue_type: str | None = None  # an org issue type ("Bug"), None where the repo has none set
+    parent: tuple[str, int] | None = None  # (repo, number) of the parent issue
+    sub_issues: list[tuple[str, int]] = field(default_factory=list)
+    blocked_by: list[tuple[str, int]] = field(default_factory=list)
+    blocking: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from connector.model import Milestone, Presence, Status, WorkItem
+from connector.model import Blocker, Milestone, Presence, Status, WorkItem
 from connector.store.tables import ITEM_FIELDS
 from connector.store.types import as_utc
 
@@ -50,7 +50,7 @@ def item_row(item: WorkItem) -> dict[str, Any]:
         "milestones": dump_list(item.milestones), "sprint": clean_text(item.sprint), "epic": clean_text(item.epic),
         "parent": clean_text(item.parent), "due": item.due,
         "estimate": float(item.estimate) if item.estimate is not None else None,
-        "links": dump_list(item.links), "is_pull_request": bool(item.is_pull_request),
+        "links": dump_links(item.links, item.blocked_by), "is_pull_request": bool(item.is_pull_request),
         "presence": str(item.presence),
     }
     row["content_hash"] = content_hash(row)
@@ -74,9 +74,36 @@ def item_from_row(row: Mapping[str, Any]) -> WorkItem:
         resolved=as_utc(row["resolved"]) if row["resolved"] else None,
         assignees=load_tuple(row["assignees"]), labels=load_tuple(row["labels"]),
         milestones=load_tuple(row["milestones"]), sprint=row["sprint"], epic=row["epic"],
-        parent=row["parent"], due=row["due"], estimate=row["estimate"], links=load_tuple(row["links"]),
+        parent=row["parent"], due=row["due"], estimate=row["estimate"], links=_links(row["links"]),
         is_pull_request=bool(row["is_pull_request"]), presence=_PRESENCE[row["presence"]],
+        blocked_by=load_blockers(row["links"]),
     )
+
+
+# Blockers share the `links` column (both are references an item makes to others): its JSON list holds the
+# link strings, then one {"blocked_by": [[id, key, open], ...]} object when the item has blockers. Rows
+# stored before hold strings only, so no migration and no new hash for items without blockers.
+def dump_links(links, blockers) -> str:
+    if not blockers:
+        return dump_list(links)
+    return _encode([*links, {"blocked_by": [[b.id, clean_text(b.key), b.open] for b in blockers]}])
+
+
+def _links(value: str | None) -> tuple[str, ...]:
+    if not value or value == "[]":
+        return ()
+    if "blocked_by" not in value:
+        return tuple(json.loads(value))
+    return tuple(v for v in json.loads(value) if isinstance(v, str))
+
+
+def load_blockers(value: str | None) -> tuple[Blocker, ...]:
+    if not value or "blocked_by" not in value:
+        return ()
+    for entry in json.loads(value):
+        if isinstance(entry, dict):
+            return tuple(Blocker(str(i), str(k), bool(o)) for i, k, o in entry.get("blocked_by") or ())
+    return ()
 
 
 def history_text(value: Any) -> str | None:

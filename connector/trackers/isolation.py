@@ -44,3 +44,28 @@ def settle(failed: list[ScopeFailure], errors: list[FatalAPIError], attempted: i
     if errors and len(errors) >= attempted:
         raise errors[0]
     return tuple({f.scope_id: f for f in failed}.values())
+
+
+class Isolated:
+    """The reads of one pull, each of which may fail alone: `read` runs one and returns None when the
+    tracker refused that scope; `settle(succeeded)` gives the failures (or raises when nothing worked)."""
+
+    def __init__(self) -> None:
+        self.failed: list[ScopeFailure] = []
+        self.errors: list[FatalAPIError] = []
+
+    def read(self, fn, fed: Iterable[Scope], *args, statuses: frozenset[int] = CONTAINER_REFUSALS):
+        try:
+            return fn(*args)
+        except FatalAPIError as exc:
+            if not scope_local(exc, statuses):
+                raise
+            self.record(exc, fed)
+            return None
+
+    def record(self, exc: FatalAPIError, fed: Iterable[Scope]) -> None:
+        self.errors.append(exc)
+        self.failed += failures(exc, fed)
+
+    def settle(self, succeeded: int) -> tuple[ScopeFailure, ...]:
+        return settle(self.failed, self.errors, len(self.errors) + succeeded)

@@ -52,12 +52,14 @@ from connector.pages import PAGE_WORKERS, fetch_in_order
 from connector.trackers import isolation
 from connector.trackers.github import status_updates
 from connector.trackers.github.config import GithubTrackerSettings
+from connector.trackers.github.hierarchy import fill_blockers, pull_parent
 from connector.trackers.github.http import GithubTransport, Reply
 from connector.trackers.github.mapping import GithubMapping
 from connector.trackers.github.normalize import (
     format_since,
     item_from_github,
     milestone_from_github,
+    open_blockers,
     repo_of,
     repo_scope_id,
     split_key,
@@ -139,29 +141,24 @@ class GithubAdapter:
     # --- pull --------------------------------------------------------------------------------------
     def pull(self, request: PullSpec) -> PullResult:
         scopes, milestones, seen = [], [], set()
-        unmapped: set[str] = set()
-        notes: list[str] = []
-        repos = repos_for_scopes(request.scopes, self.name)
-        failed, errors = [], []
-        for repo in repos:
+        unmapped, notes = set(), []  # raw statuses the mapping fell back for; warnings for the log
+        self._blocked: set[str] = set()  # ids of open items with open blockers (hierarchy.fill_blockers)
+        guard = isolation.Isolated()  # a repository or parent gone or hidden fails alone
+        for repo in repos_for_scopes(request.scopes, self.name):
             scope_id = repo_scope_id(self.name, repo)
-            try:
-                scope_pull, repo_milestones = self._pull_repo(repo, scope_id, request.cursors.get(scope_id),
-                                                              request.full, unmapped, notes)
-            except FatalAPIError as exc:  # a repository gone or hidden fails alone (isolation module)
-                if not isolation.scope_local(exc):
-                    raise
-                errors.append(exc)
-                failed += isolation.failures(exc, [s for s in request.scopes if repo.lower() in
-                                                   map(str.lower, repos_for_scopes([s], self.name))])
-                continue
-            scopes.append(scope_pull)
-            milestones.extend(repo_milestones)
-            seen.update(item.id for item in scope_pull.items)
-        for scope_pull in project_reader(self).pull(request.scopes, request.cursors, request.full, unmapped, notes):
-            scopes.append(scope_pull)  # Projects v2 scopes (connector.trackers.github.projects)
-            seen.update(item.id for item in scope_pull.items)
-        failures = isolation.settle(failed, errors, len(errors) + len(scopes))
+            fed = [s for s in request.scopes if repo.lower() in map(str.lower, repos_for_scopes([s], self.name))]
+            got = guard.read(self._pull_repo, fed, repo, scope_id, request.cursors.get(scope_id), request.full,
+                             unmapped, notes)
+            if got is not None:
+                scopes.append(got[0])
+                milestones.extend(got[1])
+        # Projects v2 scopes (connector.trackers.github.projects), sub-issue trees (.hierarchy)
+        scopes += project_reader(self).pull(request.scopes, request.cursors, request.full, unmapped, notes)
+        for parent in [s for s in request.scopes if s.tracker == self.name and getattr(s, "parent", None)]:
+            if (tree := guard.read(pull_parent, [parent], self, parent, unmapped, self._blocked)) is not None:
+                scopes.append(tree)
+        seen.update(item.id for scope_pull in scopes for item in scope_pull.items)
+        failures = guard.settle(len(scopes))
         gone: list[Gone] = []
         census = request.full and not failures
         if census:
@@ -169,6 +166,7 @@ class GithubAdapter:
             if extra:  # visible singly but missing from the list: keep them, they are present
                 scopes = [_with_items(s, extra.get(s.scope_id, ())) for s in scopes]
                 seen.update(item.id for items in extra.values() for item in items)
+        scopes = fill_blockers(self, scopes, self._blocked, request)
         return PullResult(tracker=self.name, scopes=tuple(scopes), milestones=tuple(milestones),
                           census=census, seen_ids=frozenset(seen) if census else frozenset(),
                           gone=tuple(gone), unmapped_statuses=frozenset(unmapped), notes=tuple(notes),
@@ -198,6 +196,8 @@ class GithubAdapter:
                 item, fell_back = item_from_github(raw, tracker=self.name, repo=repo, mapping=self.mapping)
                 if fell_back:
                     unmapped.add(item.raw_status)
+                if open_blockers(raw) and item.is_open:
+                    self._blocked.add(item.id)
                 shifted = shifted or item.id in by_id
                 by_id[item.id] = item  # an item updated while we paged shows up again later: keep the last
         items = tuple(by_id.values())

@@ -14,6 +14,8 @@ from connector.model import Status
 
 class _GithubFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    # an open item with an open blocker is `blocked`, whatever its own status says (false: its status rules)
+    open_blocker_blocks: bool = True
     state: dict[str, Status] = Field(default_factory=dict)
     state_reason: dict[str, Status] = Field(default_factory=dict)
     labels: dict[str, Status] = Field(default_factory=dict)
@@ -27,6 +29,7 @@ class GithubMapping:
     labels: tuple[tuple[str, Status], ...]  # ordered, lower-cased
     source: str = ""
     project_status: dict[str, Status] = field(default_factory=dict)  # lower-cased option names
+    open_blocker_blocks: bool = True
 
     def map(self, state: str, state_reason: str | None, labels: tuple[str, ...] = ()) -> Mapped:
         state = (state or "").lower()
@@ -54,4 +57,5 @@ def load_github_mapping(path: Path | None = None) -> GithubMapping:
         labels=tuple((k.lower(), v) for k, v in parsed.labels.items()),
         source=str(path),
         project_status={k.casefold(): v for k, v in parsed.project_status.items()},
+        open_blocker_blocks=parsed.open_blocker_blocks,
     )

@@ -73,6 +73,19 @@ def find_links(text: str, own_repo: str, own_key: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def issue_key_of_url(url: str | None) -> str | None:
+    """`https://api.github.com/repos/o/r/issues/12` (a `parent_issue_url`) -> "o/r#12"."""
+    match = re.search(r"/repos/([^/]+/[^/]+)/issues/(\d+)/?$", url or "")
+    return f"{match.group(1)}#{match.group(2)}" if match else None
+
+
+def open_blockers(raw: dict) -> int:
+    """How many open issues block this one, by the list payload's own summary (0 when it has none)."""
+    summary = raw.get("issue_dependencies_summary")
+    count = summary.get("blocked_by") if isinstance(summary, dict) else 0
+    return count if isinstance(count, int) else 0
+
+
 def item_from_github(raw: dict, *, tracker: str, repo: str, mapping: GithubMapping) -> tuple[WorkItem, bool]:
     """One issue (or pull request) from a list or single-issue payload; returns (item, status_fell_back)."""
     repo = repo_of(raw, repo)
@@ -97,7 +110,9 @@ def item_from_github(raw: dict, *, tracker: str, repo: str, mapping: GithubMappi
         container=repo,
         url=raw.get("html_url") or raw.get("url") or "",
         title=raw.get("title") or "",
-        type="pull_request" if is_pr else "issue",
+        # the issue type's name ("Bug") where the org uses issue types; else what the item is
+        type=((raw.get("type") or {}).get("name") if isinstance(raw.get("type"), dict) else None)
+        or ("pull_request" if is_pr else "issue"),
         status=mapped.status,
         raw_status=f"{state}/{reason}" if reason else state,
         created=created,
@@ -108,6 +123,7 @@ def item_from_github(raw: dict, *, tracker: str, repo: str, mapping: GithubMappi
         milestones=(milestone["title"],) if milestone else (),
         links=find_links(text, repo, key),
         is_pull_request=is_pr,
+        parent=issue_key_of_url(raw.get("parent_issue_url")),
     )
     return item, mapped.fallback
 

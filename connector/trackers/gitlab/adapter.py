@@ -132,23 +132,17 @@ class GitlabAdapter:
         milestones: list[Milestone] = []
         moved: dict[str, tuple[str, int]] = {}  # old id -> (old key, moved_to_id)
         unmapped: set[str] = set()
-        units = units_for_scopes(request.scopes, self.name)
-        failed, errors = [], []
-        for kind, path in units:
+        guard = isolation.Isolated()  # a project or group gone or hidden fails alone
+        for kind, path in units_for_scopes(request.scopes, self.name):
             scope_id = (project_scope_id if kind == "project" else group_scope_id)(self.name, path)
-            try:
-                scope_pull, unit_milestones = self._pull_unit(kind, path, scope_id, request.cursors.get(scope_id),
-                                                              request.full, unmapped, moved)
-            except FatalAPIError as exc:  # a project or group gone or hidden fails alone (isolation module)
-                if not isolation.scope_local(exc):
-                    raise
-                errors.append(exc)
-                failed += isolation.failures(exc, [s for s in request.scopes if (kind, path.lower()) in
-                                                   {(k, p.lower()) for k, p in units_for_scopes([s], self.name)}])
-                continue
-            scopes.append(scope_pull)
-            milestones.extend(unit_milestones)
-        failures = isolation.settle(failed, errors, len(units))
+            fed = [s for s in request.scopes
+                   if (kind, path.lower()) in {(k, p.lower()) for k, p in units_for_scopes([s], self.name)}]
+            got = guard.read(self._pull_unit, fed, kind, path, scope_id, request.cursors.get(scope_id), request.full,
+                             unmapped, moved)
+            if got is not None:
+                scopes.append(got[0])
+                milestones.extend(got[1])
+        failures = guard.settle(len(scopes))
         census = request.full and not failures
         by_id = {item.id: item for s in scopes for item in s.items}
         gone = [self._moved(old_id, key, new_id, by_id) for old_id, (key, new_id) in moved.items()]

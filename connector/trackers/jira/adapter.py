@@ -20,6 +20,7 @@ from connector.pages import PAGE_WORKERS, prefetched
 from connector.trackers import isolation
 from connector.trackers.jira import checks
 from connector.trackers.jira.config import JiraTrackerSettings
+from connector.trackers.jira.hierarchy import descendant_pages
 from connector.trackers.jira.http import JiraHttp
 from connector.trackers.jira.mapping import JiraMapping
 from connector.trackers.jira.normalize import (
@@ -135,44 +136,42 @@ class JiraAdapter:
         self._notes = []
         fields = self._field_ids()
         normalizer = Normalizer(self.name, self.tracker.url, self.mapping, fields)
-        since = {s.id: c.updated for s in scopes
-                 if not request.full and (c := request.cursors.get(s.id)) is not None and c.updated is not None}
+        since = {s.id: c.updated for s in scopes if not request.full and not getattr(s, "parent", None)
+                 and (c := request.cursors.get(s.id)) is not None and c.updated is not None}
         timezone = self._myself().get("timeZone") if since else None
         unmapped: set[str] = set()
         sprints: dict[str, Milestone] = {}  # from the items' sprint field: free, no request
         pulls: list[ScopePull] = []
         changed_projects: set[str] = set()
-        failed, errors = [], []
+        guard = isolation.Isolated()
         for scope in scopes:
             previous = request.cursors.get(scope.id)
             start = since.get(scope.id)
-            jql = (incremental_jql(scope, start, self.overlap_minutes, timezone) if start is not None
-                   else full_jql(scope))
+            pages = (descendant_pages(self._search, scope.parent, fields.request_list(), scope.describe())
+                     if getattr(scope, "parent", None) else
+                     self._search(incremental_jql(scope, start, self.overlap_minutes, timezone) if start is not None
+                                  else full_jql(scope), fields.request_list(), PAGE_SIZE, scope.describe()))
             items: dict[str, WorkItem] = {}
-            found: dict[str, Milestone] = {}
             try:
-                for page in self._search(jql, fields.request_list(), PAGE_SIZE, scope.describe()):
+                for page in pages:  # a parent scope is read whole each time (jira/hierarchy.py)
                     page_items = [normalizer.item(raw, unmapped) for raw in page]
                     for item in page_items:
                         if item.id not in items or item.updated >= items[item.id].updated:  # overlap dedupe
                             items[item.id] = item
                     for m in normalizer.sprint_milestones(page, {i.id: i.container for i in page_items}):
-                        found.setdefault(m.id, m)
+                        sprints.setdefault(m.id, m)
             except FatalAPIError as exc:  # a JQL Jira rejects (400 to the first page: none read) fails alone
-                if items or found or not isolation.scope_local(exc, isolation.JQL_REFUSED):
+                if items or not isolation.scope_local(exc, isolation.JQL_REFUSED):
                     raise
-                errors.append(exc)
-                failed += isolation.failures(exc, [scope])
+                guard.record(exc, [scope])
                 continue
-            for key, m in found.items():
-                sprints.setdefault(key, m)
             prior = previous.updated if previous else None
             newest = max((i.updated for i in items.values()), default=None)
             changed_projects |= {i.container for i in items.values() if prior is None or i.updated > prior}
             cursor = Cursor(self.name, scope.id, updated=max((t for t in (newest, prior) if t), default=None),
                             etag=None, extra={"timezone": timezone} if timezone else {})
             pulls.append(ScopePull(scope.id, tuple(items.values()), complete=start is None, cursor=cursor))
-        failures = isolation.settle(failed, errors, len(scopes))
+        failures = guard.settle(len(pulls))
         all_items = {i.id: i for p in pulls for i in p.items}
         projects = {i.container for i in all_items.values()} if request.full else changed_projects
         milestones = self._milestones(all_items, sprints, projects, agile=request.full)

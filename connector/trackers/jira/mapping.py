@@ -15,6 +15,8 @@ CATEGORIES = ("new", "indeterminate", "done")  # Jira's statusCategory keys ("un
 
 class _JiraFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    # an open item with an open blocker is `blocked`, whatever its own status says (false: its status rules)
+    open_blocker_blocks: bool = True
     # required: without it every status the file does not name falls to `todo`, done work included
     status_category: dict[str, Status]
     status: dict[str, Status] = Field(default_factory=dict)
@@ -40,6 +42,7 @@ class JiraMapping:
     statuses: dict[str, Status]  # lower-cased names
     resolutions: dict[str, Status]
     source: str = ""
+    open_blocker_blocks: bool = True
 
     def map(self, status_name: str, category_key: str | None, resolution: str | None = None) -> Mapped:
         if resolution and (hit := self.resolutions.get(resolution.lower())) is not None:
@@ -60,4 +63,5 @@ def load_jira_mapping(path: Path | None = None) -> JiraMapping:
         statuses={k.lower(): v for k, v in parsed.status.items()},
         resolutions={k.lower(): v for k, v in parsed.resolution.items()},
         source=str(path),
+        open_blocker_blocks=parsed.open_blocker_blocks,
     )

@@ -11,14 +11,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from connector.model import Milestone, WorkItem
+from connector.model import Blocker, Milestone, WorkItem
 from connector.trackers.jira.mapping import JiraMapping
 
 log = logging.getLogger(__name__)
 
 # The system fields the model needs; custom fields (sprint, points, epic link) are added per site.
 BASE_FIELDS = ("summary", "status", "resolution", "issuetype", "assignee", "labels", "fixVersions", "duedate",
-               "created", "updated", "resolutiondate", "parent", "description", "project")
+               "created", "updated", "resolutiondate", "parent", "description", "project", "issuelinks")
+BLOCKS = "blocks"  # the stock link type's name; its inward side reads "is blocked by"
 
 # Custom field types by schema, so ids are never hard-coded (customfield_10020 on one site is
 # something else on another).
@@ -215,8 +216,22 @@ class Normalizer:
             labels=tuple(f.get("labels") or ()),
             milestones=tuple(v["name"] for v in f.get("fixVersions") or () if isinstance(v, dict)),
             sprint=sprint, epic=epic, parent=parent_key, due=parse_jira_date(f.get("duedate")),
-            estimate=estimate, links=github_refs(texts),
+            estimate=estimate, links=github_refs(texts), blocked_by=self._blockers(f.get("issuelinks")),
         )
+
+    def _blockers(self, links) -> tuple[Blocker, ...]:
+        """"is blocked by" links: a Blocks link whose `inwardIssue` is the blocker, with the open/closed
+        state its embedded status shows (mapped as the blocker's own status would be)."""
+        out = []
+        for link in links or ():
+            other = link.get("inwardIssue") if isinstance(link, dict) else None
+            if not isinstance(other, dict) or str((link.get("type") or {}).get("name", "")).casefold() != BLOCKS:
+                continue
+            status = (other.get("fields") or {}).get("status") or {}
+            category = (status.get("statusCategory") or {}).get("key")
+            is_open = self.mapping.map(status.get("name") or "", category, None).status.is_open
+            out.append(Blocker(str(other.get("id", "")), str(other.get("key", "")), is_open))
+        return tuple(out)
 
     def sprint_milestones(self, raws: Iterable[dict], project_of: dict[str, str]) -> list[Milestone]:
         """Sprints as the items' sprint field shows them (free: no request), one per sprint id."""

@@ -28,7 +28,10 @@ log = logging.getLogger(__name__)
 
 
 def scope_jql(scope: Scope) -> str:
-    """The scope's own JQL without any ORDER BY (we append ours), or a key list for `items` scopes."""
+    """The scope's own JQL without any ORDER BY (we append ours), or a key list for `items` scopes (a parent
+    scope's JQL names its direct children only: its pull reads the levels below, see jira/hierarchy.py)."""
+    if getattr(scope, "parent", None):
+        return f'parent = "{scope.parent}"'
     if scope.jql and scope.jql.strip():
         body = _ORDER_BY.sub("", scope.jql).strip()
         if body:
