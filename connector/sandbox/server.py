@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import time
 
 from werkzeug.wrappers import Request, Response
 
-from . import github_api, github_work, gitlab_api, jira_agile, jira_api, jira_bulk, jira_work  # noqa: F401  (they register routes)
+from . import github_api, github_work, gitlab_api, jira_access, jira_agile, jira_api, jira_bulk, jira_work  # noqa: F401  (they register routes)
 from .faults import RequestRecord
 from .wire import BadRequest, Req, Resp, json_resp
 
@@ -20,28 +21,37 @@ JIRA_EMAIL = "plansync-bot@example.com"
 JIRA_TOKEN = "sandbox-jira-token"
 JIRA_PAT = "sandbox-jira-pat"
 GITHUB_TOKEN = "sandbox-github-token"
-# Jira answers serverInfo to a request without credentials (wrong credentials still get 401).
-ANONYMOUS = {"jira.server_info"}
+# A Jira Cloud service account: its scoped API token works only through the API gateway
+# (/ex/jira/{cloudId}/rest/...); the site path (/jira/rest/...) answers 401 to it, as Atlassian does.
+JIRA_SERVICE_EMAIL = jira_access.SERVICE_EMAIL
+JIRA_SCOPED_TOKEN = jira_access.SCOPED_TOKEN
+# Jira answers serverInfo (and _edge/tenant_info) without credentials (wrong credentials still get 401).
+ANONYMOUS = {"jira.server_info", "jira.tenant_info"}
 PREFIXES = (("/jira-server", "server"), ("/jira", "cloud"), ("/github", "github"), gitlab_api.PREFIX)
+_GATEWAY = re.compile(r"/ex/jira/([^/]+)")
 
 
 def _flavour(path: str) -> tuple[str, str, str]:
+    gateway = _GATEWAY.match(path)
+    if gateway and gateway.group(1) == jira_access.CLOUD_ID:
+        return "cloud", gateway.group(0), path[gateway.end():] or "/"
     for prefix, flavour in PREFIXES:
         if path == prefix or path.startswith(prefix + "/"):
             return flavour, prefix, path[len(prefix):] or "/"
     return "", "", path
 
 
-def _auth_ok(flavour: str, header: str) -> bool:
+def _auth_ok(flavour: str, header: str, gateway: bool = False) -> bool:
     scheme, _, cred = header.partition(" ")
     scheme = scheme.lower()
     if flavour == "github":
         return scheme in ("token", "bearer") and cred == GITHUB_TOKEN
     if scheme == "basic":
         try:
-            return base64.b64decode(cred).decode() == f"{JIRA_EMAIL}:{JIRA_TOKEN}"
+            user = base64.b64decode(cred).decode()
         except ValueError:
             return False
+        return user == f"{JIRA_EMAIL}:{JIRA_TOKEN}" or (gateway and user == f"{JIRA_SERVICE_EMAIL}:{JIRA_SCOPED_TOKEN}")
     return flavour == "server" and scheme == "bearer" and cred == JIRA_PAT
 
 
@@ -117,7 +127,7 @@ class App:
         elif not flavour:
             resp = json_resp({"message": "Not Found"}, 404)
         elif not (gitlab_api.auth_ok(request.headers) if flavour == "gitlab"
-                  else _auth_ok(flavour, request.headers.get("Authorization", ""))) and not (
+                  else _auth_ok(flavour, request.headers.get("Authorization", ""), prefix.startswith("/ex/"))) and not (
                 name in ANONYMOUS and not request.headers.get("Authorization")):
             resp = _unauthorized(flavour)
         elif fn is None:

@@ -71,7 +71,7 @@ class JiraAdapter:
         self.overlap_minutes = overlap_minutes
         self.stats = RequestStats()
         secret = SecretStr(token) if isinstance(token, str) else token or tracker.token()
-        self._deployment: str | None = tracker.deployment
+        self._deployment: str | None = tracker.deployment or ("cloud" if tracker.cloud_id else None)
         # the API version only shapes paths we build ourselves; the library's own methods are unused
         self.http = JiraHttp(tracker, self.name, secret, "3" if self._deployment == "cloud" else "2",
                              self.stats, policy)
@@ -112,10 +112,9 @@ class JiraAdapter:
         return self._fields
 
     def check(self) -> Identity:
-        me = self._myself()
-        user = me.get("emailAddress") or me.get("accountId") or me.get("name") or me.get("displayName") or "?"
-        return Identity(tracker=self.name, user=str(user), deployment=self.deployment,
-                        timezone=me.get("timeZone"), detail=f"{self.tracker.url} ({self.api})")
+        from connector.trackers.jira.access import checked_identity
+
+        return checked_identity(self)
 
     # --- pulling ---------------------------------------------------------------------------------
     def pull(self, request: PullSpec) -> PullResult:
