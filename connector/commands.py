@@ -61,8 +61,8 @@ def validate(config: Path | None, plan: Path | None) -> Result:
         note = getattr(tracker, "url_note", lambda: None)()
         if note:
             lines.append(f"warning {name}: url {tracker.url}: {note}")
-        if not os.environ.get(tracker.token_env, "").strip():
-            lines.append(f"note    {name}: environment variable {tracker.token_env} is not set; "
+        if not os.environ.get(tracker.secret_env, "").strip():
+            lines.append(f"note    {name}: environment variable {tracker.secret_env} is not set; "
                          "commands that reach the tracker will refuse to start")
     if pinned is not None:
         lines.append(f"note    PLANSYNC_NOW pins the clock to {pinned.isoformat()}; apply and run refuse to write "

@@ -13,7 +13,17 @@ import time
 
 from werkzeug.wrappers import Request, Response
 
-from . import github_api, github_work, gitlab_api, jira_access, jira_agile, jira_api, jira_bulk, jira_work  # noqa: F401  (they register routes)
+from . import (  # noqa: F401  (they register routes)
+    github_api,
+    github_app,
+    github_work,
+    gitlab_api,
+    jira_access,
+    jira_agile,
+    jira_api,
+    jira_bulk,
+    jira_work,
+)
 from .faults import RequestRecord
 from .wire import BadRequest, Req, Resp, json_resp
 
@@ -103,6 +113,8 @@ class App:
             out.endpoint = "_sandbox"
             return out
         has_token = "nextPageToken" in request.args or b"nextPageToken" in request.get_data(cache=True)
+        if flavour and sb.tick_seconds:  # time passes per request (tokens expiring mid-run, without sleeping)
+            sb.clock.advance(seconds=sb.tick_seconds)
         fired = sb.faults.fire(method, request.path, flavour, has_token)
         delay = sb.latency_ms + sum(r.latency_ms for r in fired if r.kind == "latency")
         if delay:
@@ -128,12 +140,14 @@ class App:
             resp = json_resp({"message": "Not Found"}, 404)
         elif not (gitlab_api.auth_ok(request.headers) if flavour == "gitlab"
                   else _auth_ok(flavour, request.headers.get("Authorization", ""), prefix.startswith("/ex/"))) and not (
-                name in ANONYMOUS and not request.headers.get("Authorization")):
+                name in ANONYMOUS and not request.headers.get("Authorization")) and not (
+                flavour == "github" and (name in github_app.JWT_ROUTES  # the handler verifies the app's JWT
+                                         or github_app.token_ok(sb, request.headers.get("Authorization", ""), sub))):
             resp = _unauthorized(flavour)
         elif fn is None:
             resp = (github_api.not_found() if flavour == "github" else gitlab_api.not_found() if flavour == "gitlab"
                     else Resp(404 if name == "not_found" else 405, b""))
-        elif flavour == "github" and sb.gh_exhausted(request.headers.get("Authorization", "")) \
+        elif flavour == "github" and sb.gh_exhausted(github_app.budget_key(sb, request.headers.get("Authorization", ""))) \
                 and name != "github.rate_limit":
             resp = github_api.gh_error(403, "API rate limit exceeded for user ID 9000. If you reach out to GitHub "
                                        "Support for help, please include the request ID 1234:5678:ABCD.",
@@ -162,7 +176,7 @@ class App:
 
     def _github_headers(self, request: Request, resp: Resp, name: str) -> None:
         sb = self.sb
-        auth = request.headers.get("Authorization", "")
+        auth = github_app.budget_key(sb, request.headers.get("Authorization", ""))
         if resp.status == 200 and request.method in ("GET", "HEAD"):
             tag = github_api.etag(resp.body)
             resp.headers["ETag"] = tag

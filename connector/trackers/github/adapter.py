@@ -112,6 +112,10 @@ class GithubAdapter:
 
     # --- doctor ------------------------------------------------------------------------------------
     def check(self) -> Identity:
+        if self.http.app is not None:  # a GitHub App has no /user: GET /app with its JWT
+            from connector.trackers.github.access import app_identity
+
+            return app_identity(self)
         reply = self.http.request("GET", "/user", what="GET /user", accept=frozenset({404}))
         if reply.status == 404:  # a web URL (https://github.com, https://ghe.host) answers 404 for /user
             raise FatalAPIError(self.name, f"GET {self.tracker.url}/user answered 404: the url is not a GitHub API "

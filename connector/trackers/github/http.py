@@ -23,6 +23,7 @@ from github import Auth, Github
 from connector import clock
 from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, RetriableAPIError
 from connector.http import RetryPolicy, call_with_retry, parse_retry_after, prepare_session
+from connector.trackers.github.app import InstallationTokens, owner_repo
 from connector.trackers.github.config import GithubTrackerSettings
 from connector.values import RequestStats
 
@@ -56,7 +57,8 @@ class Reply:
 class GithubTransport:
     """Every GitHub request of one adapter goes through `request`; it counts, classifies and paces."""
 
-    def __init__(self, tracker: GithubTrackerSettings, stats: RequestStats, policy: RetryPolicy) -> None:
+    def __init__(self, tracker: GithubTrackerSettings, stats: RequestStats, policy: RetryPolicy,
+                 app: InstallationTokens | None = None) -> None:
         self.name, self.stats, self.policy = tracker.name, stats, policy
         self._tracker = tracker
         self._in_flight = _InFlight()  # budgeted requests sent and not yet answered, across forks
@@ -68,7 +70,13 @@ class GithubTransport:
         self._recent_writes: deque[float] = deque(maxlen=max(1, self._writes_per_minute))
         # PyGithub's own GithubRetry and request throttle are off: call_with_retry is the one retry
         # layer and writes are paced here through clock.sleep (PyGithub would call time.sleep).
-        self._github = Github(auth=Auth.Token(tracker.token().get_secret_value()), base_url=tracker.url,
+        # a GitHub App: each request carries the installation token of its owner (app.py), set per request
+        self.app = app if app is not None or not tracker.as_app else InstallationTokens(
+            tracker, stats, policy, user_agent=USER_AGENT)
+        self._installation: int | None = None
+        self._bearer = _InstallationAuth()
+        auth = self._bearer if self.app else Auth.Token(tracker.token().get_secret_value())
+        self._github = Github(auth=auth, base_url=tracker.url,
                               per_page=100, timeout=max(1, math.ceil(tracker.timeout)), user_agent=USER_AGENT,
                               verify=tracker.verify_tls, retry=None, seconds_between_requests=None,
                               seconds_between_writes=None, api_version=tracker.api_version, lazy=True)
@@ -89,12 +97,16 @@ class GithubTransport:
 
     def close(self) -> None:
         self._github.close()
+        if self.app is not None and not self._forked:
+            self.app.close()
+
+    _forked = False
 
     def fork(self) -> GithubTransport:
         """Another transport on its own connection, counting into the same stats: PyGithub's Requester
         keeps one request's state on its connection object, so one Requester serves one thread at a time."""
-        fork = GithubTransport(self._tracker, self.stats, self.policy)
-        fork._in_flight = self._in_flight
+        fork = GithubTransport(self._tracker, self.stats, self.policy, app=self.app)
+        fork._in_flight, fork._forked = self._in_flight, True
         return fork
 
     # --- requests ----------------------------------------------------------------------------------
@@ -103,10 +115,13 @@ class GithubTransport:
                 accept: frozenset[int] = frozenset()) -> Reply:
         """Send one request (retried per policy unless `retry=False`); statuses in `accept` are returned
         instead of raised. `budget=True` refuses a request that would spend the reserved budget."""
-        secondary_hits = 0
+        secondary_hits, refused = 0, 0
 
         def once() -> Reply:
-            nonlocal secondary_hits
+            nonlocal secondary_hits, refused
+            if self.app is not None:
+                token = self.app.token_for(*owner_repo(url))
+                self._bearer.value, self._installation = token.value, token.installation
             if budget:
                 with self._in_flight.lock:
                     # pages fetched concurrently: the ones still in flight will spend budget too
@@ -130,6 +145,13 @@ class GithubTransport:
                         self._note_rate(reply_headers)
                         self._in_flight.count -= 1
             self._count_fallback(verb, status)
+            if self.app is not None:
+                self.app.server.note(reply_headers.get("date"))
+                if status == 401 and not refused:  # revoked or expired early: one retry with a new token
+                    refused += 1
+                    self.app.forget(self._installation)
+                    raise RetriableAPIError(self.name, f"{what}: the installation token was refused (401); "
+                                            "minting a new one", retry_after=0.0, status=401)
             with self.stats.lock:
                 self.stats.by_endpoint[f"{verb} {endpoint_of(url)}"] += 1
             self._note_rate(reply_headers)
@@ -168,6 +190,9 @@ class GithubTransport:
     def _classify(self, status: int, headers: dict[str, str], text: str, what: str,
                   secondary_hits: int) -> Exception:
         message = _message(text)
+        if status == 401 and self.app is not None:
+            return AuthError(self.name, f"GitHub refused the installation token of GitHub App "
+                             f"{self._tracker.app_id} twice (401 {message}); check the app's installation")
         if status == 401:
             return AuthError(self.name, f"GitHub refused the credentials (401 {message}); check that the "
                              f"environment variable {self._token_env} holds a valid, unexpired token")
@@ -192,6 +217,8 @@ class GithubTransport:
 
     # --- rate limits -------------------------------------------------------------------------------
     def _note_rate(self, headers: dict[str, str]) -> None:
+        if self.app is not None and self._installation is not None and "x-ratelimit-remaining" in headers:
+            self.app.rates[self._installation] = self._rate_of(headers)
         try:
             if "x-ratelimit-remaining" in headers:
                 self.stats.rate_remaining = int(float(headers["x-ratelimit-remaining"]))
@@ -202,9 +229,23 @@ class GithubTransport:
         except ValueError:
             log.debug("%s: unreadable rate-limit headers %r", self.name, headers)
 
+    @staticmethod
+    def _rate_of(headers: dict[str, str]) -> tuple[int | None, int | None, datetime | None]:
+        def number(key: str) -> int | None:
+            try:
+                return int(float(headers[key])) if key in headers else None
+            except ValueError:
+                return None
+        reset = number("x-ratelimit-reset")
+        return (number("x-ratelimit-remaining"), number("x-ratelimit-limit"),
+                datetime.fromtimestamp(reset, UTC) if reset is not None else None)
+
     def _check_budget(self, what: str, in_flight: int = 0) -> None:
-        """Stop before a page would take the remaining budget below the share other users keep."""
+        """Stop before a page would take the remaining budget below the share other users keep (a GitHub
+        App: the budget of the installation this request spends, each installation has its own)."""
         remaining, limit, reset = self.stats.rate_remaining, self.stats.rate_limit, self.stats.rate_reset
+        if self.app is not None and self._installation is not None:
+            remaining, limit, reset = self.app.rates.get(self._installation, (None, None, None))
         if remaining is None or not limit:
             return
         if reset is not None and reset <= clock.now():
@@ -249,6 +290,20 @@ class GithubTransport:
             self._unslept += max(0.0, (due - now) - (time.monotonic() - started))
         self._last_write = due
         self._recent_writes.append(due)
+
+
+class _InstallationAuth(Auth.Token):
+    """The Authorization of an App's transport: the installation token of the request being sent."""
+
+    def __init__(self) -> None:
+        self.value = ""
+
+    @property
+    def token(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        return "_InstallationAuth()"
 
 
 class _InFlight:

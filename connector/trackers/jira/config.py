@@ -9,7 +9,6 @@ from pydantic import Field, field_validator, model_validator
 
 from connector.settings import TrackerSettings
 
-
 GATEWAY = "https://api.atlassian.com/ex/jira"  # the Atlassian API gateway: GATEWAY/{cloudId}/rest/api/3/...
 
 
