@@ -108,6 +108,12 @@ WAIVERS = [
            "The target of the 301 for a transferred issue (/repositories/{id}/issues/{n}) is not described.",
            "no recording in refdata; GitHub's docs (Troubleshooting > HTTP redirects) give this Location form for a "
            "transferred issue, and the described 301 of GET issue points there"),
+    Waiver("github", "GET", r"/orgs/\{org\}/installation", "404", "Unknown response http status: 404",
+           "GET /orgs/{org}/installation declares only 200, yet an app not installed on the organisation cannot "
+           "get its installation; GitHub answers 404 Not Found, as the described sibling lookup by repository "
+           "(GET /repos/{owner}/{repo}/installation, which declares 404) does.",
+           "no recording of this error in refdata; the 404 declaration of GET /repos/{owner}/{repo}/installation "
+           "in specs/github/api.github.com.octokit-openapi-23.0.2.json.gz"),
     Waiver("jira-software", "*", r"/rest/agile/1\.0/.*", "", "security",
            "The Agile description lists only OAuth2 under each operation's `security`, although it declares "
            "basicAuth and Jira Cloud accepts an API token with basic auth on every agile endpoint.",
