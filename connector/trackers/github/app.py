@@ -11,6 +11,7 @@ it is registered with the log redactor when read, never formatted into a message
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from github import Auth, GithubException, GithubIntegration
 from connector import clock
 from connector.errors import AuthError, FatalAPIError, RetriableAPIError
 from connector.http import RetryPolicy, call_with_retry, prepare_session
+from connector.logs import MASK, register_secret
 from connector.values import RequestStats
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,24 @@ log = logging.getLogger(__name__)
 RENEW_BEFORE = timedelta(minutes=5)  # installation tokens last an hour; renew with this much left
 JWT_LIFETIME = 540  # seconds; GitHub refuses a JWT whose exp is more than 10 minutes after iat
 JWT_BACKDATE = 60  # iat a minute in the past, as GitHub advises against clock drift
+
+
+_TOKEN_IN_BODY = re.compile(r'("token"\s*:\s*")[^"]+(")|\bgh[su]_[A-Za-z0-9]{20,}')
+
+
+class _TokenBodyFilter(logging.Filter):
+    """PyGithub logs each answer's body at debug level, the minted token's among them, before we could
+    register that token with the redactor: mask installation tokens in its records by their shape."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = _TOKEN_IN_BODY.sub(lambda m: f"{m.group(1)}{MASK}{m.group(2)}" if m.group(1) else MASK, message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+logging.getLogger("github.Requester").addFilter(_TokenBodyFilter())
 
 
 def pem_problem(value: str) -> str | None:
@@ -83,7 +103,9 @@ class ClockedAppAuth(Auth.AppAuth):
         now = int(self._server.now().timestamp())
         signed = self._sign_func({"iat": now - JWT_BACKDATE, "exp": now + (expiration or JWT_LIFETIME),
                                   "iss": self._app_id})
-        return signed.decode() if isinstance(signed, bytes) else signed
+        signed = signed.decode() if isinstance(signed, bytes) else signed
+        register_secret(signed)  # a credential for its 10 minutes: masked wherever a library logs it
+        return signed
 
     def __repr__(self) -> str:  # never the key
         return f"ClockedAppAuth(app_id={self._app_id})"
@@ -186,13 +208,14 @@ class InstallationTokens:
                                    f"(POST {path}: 404); check installation_id in [trackers.{self.name}]"))
         self.server.note(str((auth.raw_headers or {}).get("date") or ""))
         self.minted += 1
+        register_secret(auth.token)
         expires = auth.expires_at
         expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
         return InstallationToken(installation, auth.token, expires, dict(auth.permissions or {}))
 
     def app(self) -> dict:
         """GET /app as the app (the JWT): its slug, name and owner, for `doctor`."""
-        found = self._call(self._integration.get_app, what="GET /app",
+        found = self._call(self._integration.get_app, what="GET /app", retry=True,
                            missing=f"GitHub App {self.app_id} does not exist (GET /app: 404); check app_id")
         return {"slug": found.slug, "name": found.name,
                 "owner": getattr(found.owner, "login", None), "permissions": dict(found.raw_data.get("permissions") or {})}
@@ -203,7 +226,9 @@ class InstallationTokens:
             return dict(token.permissions) if token else {}
 
     # --- one place for the integration's errors --------------------------------------------------
-    def _call(self, fn, *, what: str, missing: str):
+    def _call(self, fn, *, what: str, missing: str, retry: bool = False):
+        """One integration request. Not retried here by default: minting and lookups happen inside a
+        transport request, whose own retry repeats them (retrying here too would multiply the attempts)."""
         def once():
             for attempt in (1, 2):
                 try:
@@ -220,6 +245,8 @@ class InstallationTokens:
                     raise RetriableAPIError(self.name, f"{what}: connection failed ({type(exc).__name__})") from None
             raise AssertionError("unreachable")  # pragma: no cover
 
+        if not retry:
+            return once()
         return call_with_retry(once, tracker=self.name, stats=self.stats, policy=self.policy, what=what)
 
     def _classify(self, exc: GithubException, what: str, missing: str) -> Exception:
