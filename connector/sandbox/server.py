@@ -190,6 +190,9 @@ class App:
         budget = sb.gh_budget(auth, spend=spend)
         if resp.headers.get("Content-Type", "").startswith("application/json"):
             resp.headers["Content-Type"] = "application/json; charset=utf-8"  # GitHub's spelling
+        if auth.partition(" ")[2] == GITHUB_TOKEN:  # the sandbox token is a classic one: GitHub names its scopes
+            resp.headers["X-OAuth-Scopes"] = sb.github_token_scopes
+            resp.headers["X-Accepted-OAuth-Scopes"] = "repo"
         resp.headers.update({
             "X-RateLimit-Limit": str(budget["limit"]), "X-RateLimit-Remaining": str(budget["remaining"]),
             "X-RateLimit-Reset": str(budget["reset"]), "X-RateLimit-Used": str(budget["used"]),

@@ -49,6 +49,7 @@ from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, Retri
 from connector.http import RetryPolicy
 from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
 from connector.pages import PAGE_WORKERS, fetch_in_order
+from connector.trackers.github import access
 from connector.trackers.github.config import GithubTrackerSettings
 from connector.trackers.github.http import GithubTransport, Reply
 from connector.trackers.github.mapping import GithubMapping
@@ -109,17 +110,18 @@ class GithubAdapter:
         self.http = GithubTransport(tracker, self.stats, policy)
         self.page_workers = PAGE_WORKERS
         self._idle_transports: queue.SimpleQueue[GithubTransport] = queue.SimpleQueue()
+        self.oauth_scopes: str | None = None  # doctor: X-OAuth-Scopes of GET /user
+        self.repo_permissions: dict[str, dict | None] = {}  # doctor: each repo's `permissions` object
 
     # --- doctor ------------------------------------------------------------------------------------
     def check(self) -> Identity:
         if self.http.app is not None:  # a GitHub App has no /user: GET /app with its JWT
-            from connector.trackers.github.access import app_identity
-
-            return app_identity(self)
+            return access.app_identity(self)
         reply = self.http.request("GET", "/user", what="GET /user", accept=frozenset({404}))
         if reply.status == 404:  # a web URL (https://github.com, https://ghe.host) answers 404 for /user
             raise FatalAPIError(self.name, f"GET {self.tracker.url}/user answered 404: the url is not a GitHub API "
                                            "root (expected https://api.github.com or https://HOST/api/v3)")
+        self.oauth_scopes = reply.headers.get("x-oauth-scopes")  # a classic token's scopes (doctor's permissions)
         host = urlparse(self.tracker.url).hostname or ""
         deployment = "github.com" if host == "api.github.com" else "enterprise"
         rate = (f"; rate limit {self.stats.rate_remaining}/{self.stats.rate_limit}"
@@ -128,6 +130,9 @@ class GithubAdapter:
                         deployment=deployment, timezone=None,
                         detail=f"API version {self.tracker.api_version}{rate}")
 
+    def permission_checks(self, scopes, publish_issue: str | None = None):
+        return access.permission_checks(self, scopes, publish_issue)
+
     def check_scopes(self, scopes) -> list[tuple[str, str | None]]:
         """Each repository the plan names: (repo, None) when the token sees it, else (repo, the problem).
         One bad repository does not fail the others."""
@@ -135,6 +140,7 @@ class GithubAdapter:
         for repo in repos_for_scopes(scopes, self.name):
             reply = self.http.request("GET", f"/repos/{repo}", what=f"GET /repos/{repo}",
                                       accept=frozenset({403, 404}))
+            self.repo_permissions[repo] = (reply.data or {}).get("permissions") if reply.status == 200 else None
             if reply.status == 404:
                 out.append((repo, "not found, or not visible to this token (404)"))
             elif reply.status == 403:

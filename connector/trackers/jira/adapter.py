@@ -344,6 +344,12 @@ class JiraAdapter:
 
         yield from push_grouped(self, list(changes), sending)
 
+    def permission_checks(self, scopes, publish_issue: str | None = None):
+        """For `doctor`: each permission plansync needs here, granted / missing / unknown (read-only)."""
+        from connector.trackers.jira.access import permission_checks
+
+        return permission_checks(self, scopes, publish_issue)
+
     def notification_check(self) -> str:
         """For `doctor`: whether this account may suppress watcher emails (one permissions read)."""
         from connector.trackers.jira.bulk import suppression_line
