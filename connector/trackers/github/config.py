@@ -41,8 +41,8 @@ class GithubTrackerSettings(TrackerSettings):
         if self.app_id is None and (self.private_key_env or self.installation_id):
             raise ValueError("`private_key_env` and `installation_id` need `app_id` (the GitHub App's id)")
         if self.app_id is None and not self.token_env:
-            raise ValueError("expected `token_env` (a personal or fine-grained token) or `app_id` + "
-                             "`private_key_env` (a GitHub App)")
+            raise ValueError("`token_env` is required (the variable holding a personal or fine-grained token), "
+                             "or `app_id` + `private_key_env` for a GitHub App")
         return self
 
     @property
