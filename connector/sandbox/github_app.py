@@ -44,6 +44,17 @@ def private_key_pem() -> str:
     return _key_pair()[0]
 
 
+def write_private_key() -> str:
+    """The key in a file only this user can read (for `plansync sandbox serve`, whose process made it)."""
+    import os
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="plansync-sandbox-app-", suffix=".pem")
+    with os.fdopen(fd, "w") as out:
+        out.write(private_key_pem())
+    return path
+
+
 @dataclass
 class AppState:
     token_lifetime: float = 3600.0  # seconds of sandbox time an installation token lives

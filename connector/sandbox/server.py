@@ -224,8 +224,12 @@ def serve(port: int = 8765, seed: int = 1, scale: int = 2000, host: str = "127.0
     url = sb.start(port=port, host=host)
     say(f"plansync sandbox on {url}")
     say(f"  Jira Cloud:   {sb.jira_url}   basic auth {JIRA_EMAIL} / {JIRA_TOKEN}")
+    say(f"  Jira gateway: {url}/ex/jira/{jira_access.CLOUD_ID}   basic auth {JIRA_SERVICE_EMAIL} / {JIRA_SCOPED_TOKEN}"
+        " (a service account's scoped token; the site path answers 401 to it)")
     say(f"  Jira Server:  {sb.jira_server_url}   bearer PAT {JIRA_PAT} (or the basic auth above)")
-    say(f"  GitHub:       {sb.github_url}   token {GITHUB_TOKEN}")
+    key_file = github_app.write_private_key()
+    say(f"  GitHub:       {sb.github_url}   token {GITHUB_TOKEN}, or GitHub App {github_app.APP_ID} with the private key "
+        f"in {key_file} (generated for this process)")
     say(f"  GitLab:       {sb.gitlab_url}   PRIVATE-TOKEN {gitlab_api.TOKEN}")
     say(f"  Controls:     {url}/_sandbox/org, /requests, /counts, /faults, /clock, /simulate")
     try:
