@@ -64,3 +64,22 @@ def test_one_installation_and_token_per_owner(monkeypatch):
     assert all(call.request.headers["Authorization"].startswith("Bearer ey") for call in minted + lookups)
     assert seen and all(auth == f"token {OWNERS[owner][1]}" for owner, auth in seen)
     assert {iid: rate[0] for iid, rate in rates.items()} == {11: 4000, 22: 1200}
+
+
+def test_the_runs_rate_figure_is_the_installation_with_least_left(monkeypatch):
+    from connector.trackers.github.http import GithubTransport
+    from connector.values import RequestStats
+
+    monkeypatch.setenv("APP_KEY", private_key_pem())
+    tracker = GithubTrackerSettings(kind="github", url=API, app_id=5, private_key_env="APP_KEY")
+    stats = RequestStats()
+    transport = GithubTransport(tracker, stats, RetryPolicy(attempts=1))
+    try:
+        for iid, remaining in ((11, 4000), (22, 1200), (11, 3990)):
+            transport._installation = iid
+            transport._note_rate({"x-ratelimit-remaining": str(remaining), "x-ratelimit-limit": "5000",
+                                  "x-ratelimit-reset": str(int(time.time()) + 60)})
+    finally:
+        transport.close()
+    assert stats.rate_remaining == 1200 and stats.rate_limit == 5000
+    assert transport.app.rates[11][0] == 3990

@@ -116,3 +116,13 @@ def test_a_server_site_gets_no_gateway_hint(sandbox):
     finally:
         a.close()
     assert "gateway" not in str(caught.value)
+
+
+def test_a_401_through_the_gateway_names_the_scopes(sandbox):
+    a = adapter(settings(sandbox, cloud_id=CLOUD_ID, api_url=f"{sandbox.url}/ex/jira/{CLOUD_ID}"), token="revoked")
+    try:
+        with pytest.raises(AuthError) as caught:
+            a.check()
+    finally:
+        a.close()
+    assert "read:jira-work" in str(caught.value) and "set cloud_id" not in str(caught.value)

@@ -219,6 +219,10 @@ class GithubTransport:
     def _note_rate(self, headers: dict[str, str]) -> None:
         if self.app is not None and self._installation is not None and "x-ratelimit-remaining" in headers:
             self.app.rates[self._installation] = self._rate_of(headers)
+            # the run's figure (metrics, summary): the installation with the least left
+            low = min(self.app.rates.values(), key=lambda rate: rate[0] if rate[0] is not None else 1 << 30)
+            self.stats.rate_remaining, self.stats.rate_limit, self.stats.rate_reset = low
+            return
         try:
             if "x-ratelimit-remaining" in headers:
                 self.stats.rate_remaining = int(float(headers["x-ratelimit-remaining"]))

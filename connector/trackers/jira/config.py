@@ -64,7 +64,10 @@ class JiraTrackerSettings(TrackerSettings):
 
 def gateway_hint(tracker: JiraTrackerSettings) -> str:
     """What a 401 from the site may mean on Jira Cloud: a scoped token, which only the gateway takes."""
-    if tracker.via_gateway or tracker.deployment == "server" or tracker.auth != "basic":
+    if tracker.via_gateway:
+        return (f"; through the API gateway ({tracker.api_base}) a scoped token also needs the scopes "
+                f"read:jira-work, write:jira-work and read:jira-user, and cloud_id must be this site's")
+    if tracker.deployment == "server" or tracker.auth != "basic":
         return ""
     return (f"; a service account's scoped API token is refused by the site and only works through the "
             f"Atlassian API gateway: set cloud_id in [trackers.{tracker.name}] (`plansync doctor` prints it)")
