@@ -38,7 +38,7 @@ class Sandbox:
         self.github_rate_limit = github_rate_limit
         self.jira_server_max_results = jira_server_max_results
         self.clock = Clock(now)
-        self.github_token_scopes = "repo, read:org"  # X-OAuth-Scopes of the sandbox's (classic) GitHub token
+        self.github_token_scopes = "repo, read:org"  # X-OAuth-Scopes of its GitHub token (None: fine-grained)
         self.tick_seconds = 0.0  # the clock advances this much per API request (e.g. tokens expiring mid-run)
         self.state = build_state(seed, scale, self.clock.ts())
         self.gitlab = build_gitlab(seed, scale, self.clock.ts(), self.state.people, self.state.lock)

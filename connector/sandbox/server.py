@@ -190,7 +190,7 @@ class App:
         budget = sb.gh_budget(auth, spend=spend)
         if resp.headers.get("Content-Type", "").startswith("application/json"):
             resp.headers["Content-Type"] = "application/json; charset=utf-8"  # GitHub's spelling
-        if auth.partition(" ")[2] == GITHUB_TOKEN:  # the sandbox token is a classic one: GitHub names its scopes
+        if auth.partition(" ")[2] == GITHUB_TOKEN and sb.github_token_scopes is not None:  # a classic token
             resp.headers["X-OAuth-Scopes"] = sb.github_token_scopes
             resp.headers["X-Accepted-OAuth-Scopes"] = "repo"
         resp.headers.update({

@@ -63,6 +63,15 @@ def test_a_classic_token_without_repo_scope_is_missing(workspace):
     assert "fix: create a token with the repo scope" in proc.stdout
 
 
+def test_a_fine_grained_token_reads_exactly_and_says_write_is_unknown(workspace):
+    workspace.sandbox.github_token_scopes = None  # fine-grained tokens send no X-OAuth-Scopes
+    proc = workspace.cli("doctor")
+    assert proc.returncode == 0, proc.stdout  # unknown is not a failure
+    assert perms(proc.stdout, "github") == {"read issues": "granted", "write labels": "unknown"}
+    assert "Issues: Read and write" in proc.stdout
+    assert workspace.sandbox.count(endpoint="github.issues_list") == len(workspace.sandbox.state.repos)
+
+
 def test_a_github_app_with_read_only_issues(workspace):
     github_app.app_state(workspace.sandbox).permissions = {"issues": "read", "metadata": "read"}
     proc = workspace.cli("doctor", **as_github_app(workspace.config))

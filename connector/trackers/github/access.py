@@ -109,26 +109,21 @@ def _classic_checks(header: str, repos, publish_issue, projects) -> list[Permiss
 
 
 def _fine_grained_checks(adapter, repos, publish_issue, projects) -> list[Permission]:
-    unreadable, readonly, needs = [], [], set()
+    unreadable, needs = [], set()
     for repo in repos:
         reply = adapter.http.request("GET", f"/repos/{repo}/issues", what=f"GET /repos/{repo}/issues",
                                      params={"per_page": 1, "state": "all"}, accept=frozenset({403, 404}))
         if reply.status in (403, 404):
             unreadable.append(repo)
             needs.add(reply.headers.get("x-accepted-github-permissions") or "issues=read")
-        role = getattr(adapter, "repo_permissions", {}).get(repo)
-        if role is not None and not role.get("push", True):
-            readonly.append(repo)
     where = ", ".join(repos) or "no repository in the plan"
     read = (Permission("read issues", "missing", f"refused on {', '.join(unreadable)} (needs {', '.join(sorted(needs))})",
                        TOKEN_FIX.format(what="Issues: Read-only", repos=", ".join(unreadable)))
             if unreadable else Permission("read issues", "granted" if repos else "unknown", where))
     fix = TOKEN_FIX.format(what="Issues: Read and write", repos=where)
-    if readonly:
-        write = Permission("write labels", "missing", f"the account cannot push to {', '.join(readonly)}",
-                           f"give the token's owner write access to {', '.join(readonly)}")
-    else:  # a fine-grained token's write permission cannot be read without writing
-        write = Permission("write labels", "unknown", "a fine-grained token does not say without a write", fix)
+    # a fine-grained token's write permission cannot be read without writing (a repository the account
+    # cannot push to at all is a FAIL line of the repository checks above)
+    write = Permission("write labels", "unknown", "a fine-grained token does not say without a write", fix)
     out = [read, write]
     if publish_issue:
         out.append(Permission(f"comment on {publish_issue}", "unknown", "a fine-grained token does not say", fix))

@@ -110,8 +110,6 @@ class GithubAdapter:
         self.http = GithubTransport(tracker, self.stats, policy)
         self.page_workers = PAGE_WORKERS
         self._idle_transports: queue.SimpleQueue[GithubTransport] = queue.SimpleQueue()
-        self.oauth_scopes: str | None = None  # doctor: X-OAuth-Scopes of GET /user
-        self.repo_permissions: dict[str, dict | None] = {}  # doctor: each repo's `permissions` object
 
     # --- doctor ------------------------------------------------------------------------------------
     def check(self) -> Identity:
@@ -130,8 +128,7 @@ class GithubAdapter:
                         deployment=deployment, timezone=None,
                         detail=f"API version {self.tracker.api_version}{rate}")
 
-    def permission_checks(self, scopes, publish_issue: str | None = None):
-        return access.permission_checks(self, scopes, publish_issue)
+    permission_checks = access.permission_checks  # doctor: each permission plansync needs here, read-only
 
     def check_scopes(self, scopes) -> list[tuple[str, str | None]]:
         """Each repository the plan names: (repo, None) when the token sees it, else (repo, the problem).
@@ -140,7 +137,6 @@ class GithubAdapter:
         for repo in repos_for_scopes(scopes, self.name):
             reply = self.http.request("GET", f"/repos/{repo}", what=f"GET /repos/{repo}",
                                       accept=frozenset({403, 404}))
-            self.repo_permissions[repo] = (reply.data or {}).get("permissions") if reply.status == 200 else None
             if reply.status == 404:
                 out.append((repo, "not found, or not visible to this token (404)"))
             elif reply.status == 403:

@@ -17,6 +17,7 @@ from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, Track
 from connector.http import RetryPolicy
 from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
 from connector.pages import PAGE_WORKERS, prefetched
+from connector.trackers.jira import access
 from connector.trackers.jira.config import JiraTrackerSettings
 from connector.trackers.jira.http import JiraHttp
 from connector.trackers.jira.mapping import JiraMapping
@@ -41,7 +42,6 @@ from connector.trackers.jira.search import (
 )
 from connector.values import (
     Gone,
-    Identity,
     LabelChange,
     PullResult,
     PullSpec,
@@ -111,10 +111,8 @@ class JiraAdapter:
                 raise FatalAPIError(self.name, f"listing fields: {exc}") from None
         return self._fields
 
-    def check(self) -> Identity:
-        from connector.trackers.jira.access import checked_identity
-
-        return checked_identity(self)
+    check = access.checked_identity  # doctor's identity line, naming the cloud id on Cloud (jira/access.py)
+    permission_checks = access.permission_checks  # doctor: each permission plansync needs here, read-only
 
     # --- pulling ---------------------------------------------------------------------------------
     def pull(self, request: PullSpec) -> PullResult:
@@ -343,12 +341,6 @@ class JiraAdapter:
         from connector.trackers.jira.bulk import push_grouped
 
         yield from push_grouped(self, list(changes), sending)
-
-    def permission_checks(self, scopes, publish_issue: str | None = None):
-        """For `doctor`: each permission plansync needs here, granted / missing / unknown (read-only)."""
-        from connector.trackers.jira.access import permission_checks
-
-        return permission_checks(self, scopes, publish_issue)
 
     def notification_check(self) -> str:
         """For `doctor`: whether this account may suppress watcher emails (one permissions read)."""
