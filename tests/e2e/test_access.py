@@ -95,3 +95,12 @@ def test_an_app_not_installed_on_a_repo_of_the_plan(workspace):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     lines = [line for line in (proc.stdout + proc.stderr).splitlines() if f"not installed on {repo}" in line]
     assert lines and all("tracker 'github'" in line for line in lines), proc.stdout + proc.stderr
+
+
+def test_validate_names_the_key_variable_of_an_app(workspace):
+    env = as_github_app(workspace.config)
+    proc = workspace.cli("validate", "--config", str(workspace.config), "--plan", str(workspace.plan),
+                         **(env | {APP_KEY_ENV: ""}))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"note    github: environment variable {APP_KEY_ENV} is not set" in proc.stdout
+    assert workspace.sandbox.log == []
