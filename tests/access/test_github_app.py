@@ -174,3 +174,21 @@ def test_a_local_clock_off_the_servers_is_corrected_from_its_date_header(sandbox
     state = github_app.app_state(sandbox)
     assert len(state.refused) == 1 and "exp" in state.refused[0]  # the first JWT, signed by our clock
     assert len(state.minted) == 1  # the second, signed by the server's, was taken
+
+
+def test_a_write_whose_token_was_revoked_is_sent_once_more_with_a_new_one(sandbox, monkeypatch):
+    a = make(sandbox, monkeypatch)
+    try:
+        item = full(a).scopes[0].items[0]
+        github_app.app_state(sandbox).tokens.clear()  # revoked behind plansync's back
+        result = a.push_labels(LabelChange("gh", item.id, item.key, add=frozenset({"plan:x"})))
+    finally:
+        a.close()
+    assert result.ok and "plan:x" in sandbox.github_issue(*_repo_number(item.key)).labels
+    assert len(github_app.app_state(sandbox).minted) == 2
+    assert len([r for r in sandbox.log if r.status == 401]) == 1
+
+
+def _repo_number(key: str) -> tuple[str, int]:
+    repo, _, number = key.partition("#")
+    return repo, int(number)

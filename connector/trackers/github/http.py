@@ -147,11 +147,10 @@ class GithubTransport:
             self._count_fallback(verb, status)
             if self.app is not None:
                 self.app.server.note(reply_headers.get("date"))
-                if status == 401 and not refused:  # revoked or expired early: one retry with a new token
+                if status == 401 and not refused:  # revoked or expired early: once more with a new token
                     refused += 1
                     self.app.forget(self._installation)
-                    raise RetriableAPIError(self.name, f"{what}: the installation token was refused (401); "
-                                            "minting a new one", retry_after=0.0, status=401)
+                    raise _TokenRefused()
             with self.stats.lock:
                 self.stats.by_endpoint[f"{verb} {endpoint_of(url)}"] += 1
             self._note_rate(reply_headers)
@@ -162,9 +161,16 @@ class GithubTransport:
                 raise error
             return Reply(status, reply_headers, self._parse(status, text, what))
 
+        def send() -> Reply:
+            try:
+                return once()
+            except _TokenRefused:  # GitHub did nothing with a 401: sending again is safe, writes included
+                log.info("%s: %s: the installation token was refused; minting a new one", self.name, what)
+                return once()
+
         if not retry:
-            return once()
-        return call_with_retry(once, tracker=self.name, stats=self.stats, policy=self.policy, what=what)
+            return send()
+        return call_with_retry(send, tracker=self.name, stats=self.stats, policy=self.policy, what=what)
 
     def _count_fallback(self, verb: str, status: int | None) -> None:
         if self._counted_by_session:
@@ -294,6 +300,10 @@ class GithubTransport:
             self._unslept += max(0.0, (due - now) - (time.monotonic() - started))
         self._last_write = due
         self._recent_writes.append(due)
+
+
+class _TokenRefused(Exception):
+    """A 401 to an installation token: the request is sent once more with a freshly minted one."""
 
 
 class _InstallationAuth(Auth.Token):
