@@ -21,7 +21,8 @@ from .wire import Req, Resp, json_resp
 APP_ID = 90210
 APP_SLUG = "plansync-sandbox"
 PERMISSIONS = {"issues": "write", "metadata": "read"}
-JWT_ROUTES = {"github.app", "github.app_token", "github.repo_installation", "github.org_installation"}
+JWT_ROUTES = {"github.app", "github.app_token", "github.repo_installation", "github.org_installation",
+              "github.app_installations"}
 MAX_JWT_SECONDS = 600  # GitHub: exp no more than 10 minutes into the future
 SKEW = 60  # tolerated clock drift for iat
 
@@ -168,6 +169,15 @@ def app(sb, req: Req, m: dict) -> Resp:
                       "external_url": "https://example.com/plansync", "html_url": f"https://github.com/apps/{APP_SLUG}",
                       "created_at": gh_time(sb.clock.ts() - 86400 * 60), "updated_at": gh_time(sb.clock.ts() - 86400),
                       "permissions": dict(app_state(sb).permissions), "events": ["issues"], "installations_count": 1})
+
+
+@router.add("GET", r"/app/installations", "github.app_installations")
+def app_installations(sb, req: Req, m: dict) -> Resp:
+    problem = _jwt_problem(sb, req)
+    if problem:
+        return _refuse(sb, problem)
+    owners = sorted({full.split("/")[0] for full in sb.state.repos if installed(sb, full.split("/")[0])})
+    return json_resp([_installation_obj(sb, req, owner) for owner in owners])
 
 
 @router.add("GET", REPO + r"/installation", "github.repo_installation")

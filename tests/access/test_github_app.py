@@ -192,3 +192,25 @@ def test_a_write_whose_token_was_revoked_is_sent_once_more_with_a_new_one(sandbo
 def _repo_number(key: str) -> tuple[str, int]:
     repo, _, number = key.partition("#")
     return repo, int(number)
+
+
+def test_a_request_naming_no_owner_uses_the_apps_only_installation(sandbox, monkeypatch):
+    a = make(sandbox, monkeypatch)
+    try:
+        reply = a.http.request("GET", "/rate_limit", what="GET /rate_limit")  # as GraphQL: no owner in the path
+    finally:
+        a.close()
+    assert reply.status == 200
+    assert sandbox.count(endpoint="github.app_installations") == 1 and len(github_app.app_state(sandbox).minted) == 1
+    assert not [r for r in sandbox.log if r.status >= 400]
+
+
+def test_a_request_naming_no_owner_with_several_installations_asks_for_installation_id(sandbox, monkeypatch):
+    monkeypatch.setattr(github_app, "installed", lambda sb, owner, repo=None: True)
+    sandbox.state.repos["other/x"] = dict(sandbox.state.repos["acme/infra"])
+    a = make(sandbox, monkeypatch)
+    try:
+        with pytest.raises(FatalAPIError, match="2 installations.*installation_id"):
+            a.http.request("GET", "/rate_limit", what="GET /rate_limit")
+    finally:
+        a.close()

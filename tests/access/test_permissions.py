@@ -25,8 +25,9 @@ def test_a_line_says_status_detail_and_fix_only_when_not_granted():
 
 
 def test_classic_scopes():
-    assert {p.need: p.status for p in _classic_checks("repo, read:org", ["a/b"], "a/b#1", True)} == {
-        "read issues": "granted", "write labels": "granted", "comment on a/b#1": "granted", "projects": "missing"}
-    public = _classic_checks("public_repo", ["a/b"], None, False)
+    assert {p.need: p.status for p in _classic_checks("repo, read:org", ["a/b"], "a/b#1", ["a"])} == {
+        "read issues": "granted", "write labels": "granted", "comment on a/b#1": "granted", "read projects": "missing"}
+    assert _classic_checks("repo, read:project", ["a/b"], None, ["a"])[-1].status == "granted"
+    public = _classic_checks("public_repo", ["a/b"], None, [])
     assert public[1].status == "granted" and "public repositories only" in public[1].detail
-    assert {p.status for p in _classic_checks("", ["a/b"], None, False)} == {"missing"}
+    assert {p.status for p in _classic_checks("", ["a/b"], None, [])} == {"missing"}

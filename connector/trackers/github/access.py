@@ -49,7 +49,8 @@ def permission_checks(adapter, scopes, publish_issue: str | None = None) -> list
     fine-grained token's answers (one `GET .../issues?per_page=1` per repo; a 403 names what it lacks in
     X-Accepted-GitHub-Permissions)."""
     repos = _repos(adapter, scopes, publish_issue)
-    projects = bool(getattr(adapter.tracker, "projects", None))
+    # Projects v2 scopes (`project = "owner/7"`) read the project; their owners need the App installed
+    projects = sorted({str(s.project).partition("/")[0] for s in scopes if getattr(s, "project", None)})
     if adapter.http.app is not None:
         return _app_checks(adapter, repos, publish_issue, projects)
     scopes_header = getattr(adapter, "oauth_scopes", None)
@@ -61,10 +62,10 @@ def permission_checks(adapter, scopes, publish_issue: str | None = None) -> list
 def _app_checks(adapter, repos, publish_issue, projects) -> list[Permission]:
     tokens = adapter.http.app
     granted: dict[str, dict] = {}
-    for repo in repos:
+    for repo in [*repos, *projects]:
         owner, _, name = repo.partition("/")
         if owner.lower() not in granted:
-            granted[owner.lower()] = tokens.token_for(owner, name).permissions
+            granted[owner.lower()] = tokens.token_for(owner, name or None).permissions
     owners = ", ".join(granted) or "its owners"
 
     def check(need: str, key: str, level: str, what: str, only=None, required=True) -> Permission:
@@ -82,8 +83,8 @@ def _app_checks(adapter, repos, publish_issue, projects) -> list[Permission]:
         out.append(check(f"comment on {publish_issue}", "issues", "write", "Issues: Read and write",
                          only=[publish_issue.partition("/")[0].lower()]))
     if projects:
-        out.append(check("projects", "organization_projects", "write",
-                         "Organization permissions > Projects: Read and write"))
+        out.append(check("read projects", "organization_projects", "read",
+                         "Organization permissions > Projects: Read-only", only=[p.lower() for p in projects]))
     return out
 
 
@@ -103,8 +104,8 @@ def _classic_checks(header: str, repos, publish_issue, projects) -> list[Permiss
     if publish_issue:
         out.append(Permission(f"comment on {publish_issue}", "granted" if issues else "missing", detail, fix))
     if projects:
-        out.append(Permission("projects", "granted" if "project" in granted else "missing", detail,
-                              "add the project scope to the token"))
+        out.append(Permission("read projects", "granted" if {"project", "read:project"} & granted else "missing",
+                              detail, "add the read:project scope to the token"))
     return out
 
 
@@ -128,6 +129,6 @@ def _fine_grained_checks(adapter, repos, publish_issue, projects) -> list[Permis
     if publish_issue:
         out.append(Permission(f"comment on {publish_issue}", "unknown", "a fine-grained token does not say", fix))
     if projects:
-        out.append(Permission("projects", "unknown", "a fine-grained token does not say",
-                              "give the token Organization permissions > Projects: Read and write"))
+        out.append(Permission("read projects", "unknown", "a fine-grained token does not say",
+                              "give the token Organization permissions > Projects: Read-only"))
     return out

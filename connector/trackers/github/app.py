@@ -180,15 +180,23 @@ class InstallationTokens:
         if self.tracker.installation_id:
             return int(self.tracker.installation_id)
         with self._lock:
-            if owner is None:
+            if owner is None:  # a path naming no owner (GraphQL, /rate_limit)
                 if self._ids:
                     return next(iter(self._ids.values()))
-                raise FatalAPIError(self.name, f"GitHub App {self.app_id}: no repository named yet to find its "
-                                    "installation from; set installation_id in "
-                                    f"[trackers.{self.name}]")
+                return self._only_installation()
             if owner.lower() not in self._ids:
                 self._ids[owner.lower()] = self._look_up(owner, repo)
             return self._ids[owner.lower()]
+
+    def _only_installation(self) -> int:
+        """The app's one installation (GET /app/installations), when it has exactly one."""
+        found = self._call(lambda: list(self._integration.get_installations()), what="GET /app/installations",
+                           missing=f"GitHub App {self.app_id} does not exist (GET /app/installations: 404)")
+        if len(found) != 1:
+            raise FatalAPIError(self.name, f"GitHub App {self.app_id} has {len(found)} installations and this "
+                                "request names no owner to choose one by; set installation_id in "
+                                f"[trackers.{self.name}]")
+        return int(found[0].id)
 
     def _look_up(self, owner: str, repo: str | None) -> int:
         where = f"{owner}/{repo}" if repo else owner
