@@ -198,6 +198,7 @@ def test_a_request_naming_no_owner_uses_the_apps_only_installation(sandbox, monk
     a = make(sandbox, monkeypatch)
     try:
         reply = a.http.request("GET", "/rate_limit", what="GET /rate_limit")  # as GraphQL: no owner in the path
+        a.http.request("GET", "/rate_limit", what="GET /rate_limit")
     finally:
         a.close()
     assert reply.status == 200

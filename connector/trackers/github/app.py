@@ -181,9 +181,9 @@ class InstallationTokens:
             return int(self.tracker.installation_id)
         with self._lock:
             if owner is None:  # a path naming no owner (GraphQL, /rate_limit)
-                if self._ids:
-                    return next(iter(self._ids.values()))
-                return self._only_installation()
+                if not self._ids:
+                    self._ids["*"] = self._only_installation()  # remembered: listed once per run
+                return next(iter(self._ids.values()))
             if owner.lower() not in self._ids:
                 self._ids[owner.lower()] = self._look_up(owner, repo)
             return self._ids[owner.lower()]
