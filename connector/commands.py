@@ -61,8 +61,8 @@ def validate(config: Path | None, plan: Path | None) -> Result:
         note = getattr(tracker, "url_note", lambda: None)()
         if note:
             lines.append(f"warning {name}: url {tracker.url}: {note}")
-        if not os.environ.get(tracker.token_env, "").strip():
-            lines.append(f"note    {name}: environment variable {tracker.token_env} is not set; "
+        if not os.environ.get(tracker.secret_env, "").strip():
+            lines.append(f"note    {name}: environment variable {tracker.secret_env} is not set; "
                          "commands that reach the tracker will refuse to start")
     if pinned is not None:
         lines.append(f"note    PLANSYNC_NOW pins the clock to {pinned.isoformat()}; apply and run refuse to write "
@@ -194,6 +194,7 @@ def doctor(config, plan) -> Result:
                 if quiet is not None:
                     lines.append(f"      {name}: {quiet()}")
                 failures += _check_scopes(adapter, name, declared, lines)
+                failures += _check_permissions(adapter, name, declared, settings, lines)
             finally:
                 adapter.close()
         except ConfigError:
@@ -224,6 +225,19 @@ def _check_scopes(adapter, name: str, declared, lines: list[str]) -> int:
         failed += problem is not None
         lines.append(f"FAIL  {name} {scope}: {problem}" if problem else f"ok    {name} {scope}")
     return failed
+
+
+def _check_permissions(adapter, name: str, declared, settings, lines: list[str]) -> int:
+    """Each permission plansync needs there (`permission_checks`, an optional capability); missing
+    required ones count as failures."""
+    check = getattr(adapter, "permission_checks", None)
+    if check is None:
+        return 0
+    publish = settings.report.publish
+    issue = publish.issue if publish is not None and publish.tracker == name else None
+    found = check(tuple(declared.scopes_for(name)) if declared is not None else (), issue)
+    lines += [f"{'FAIL' if p.fails else 'perm':<5} {name}: {p.line()}" for p in found]
+    return sum(p.fails for p in found)
 
 
 def review(config, plan, *, proposed: Path | None = None, against: str | None = None, fmt: str = "text",

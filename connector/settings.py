@@ -105,6 +105,11 @@ class TrackerSettings(BaseModel):
     def name(self) -> str:
         return self._name
 
+    @property
+    def secret_env(self) -> str:
+        """The variable holding this tracker's secret (a kind may hold something else than a token there)."""
+        return self.token_env
+
     def token(self) -> SecretStr:
         """The token, read from the environment now; a clear ConfigError (exit 2) when unset."""
         value = os.environ.get(self.token_env, "").strip()

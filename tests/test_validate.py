@@ -67,7 +67,7 @@ CASES = [
     ("config-tracker-no-kind", "config.toml", CONFIG.replace('kind = "github"\n', ''), PLAN, None,
      "trackers.github", "kind"),
     ("config-missing-token-env", "config.toml", CONFIG.replace('token_env = "GITHUB_TOKEN"\n', ''), PLAN, None,
-     "trackers.github.token_env", "required"),
+     "trackers.github", "`token_env` is required"),  # a GitHub App needs none: app_id + private_key_env
     ("config-basic-needs-email", "config.toml", CONFIG.replace('email = "plansync-bot@example.com"\n', ''), PLAN,
      None, "trackers.jira", "email"),
     ("config-bad-url", "config.toml", CONFIG.replace('url = "https://api.github.com"', 'url = "api.github.com"'),

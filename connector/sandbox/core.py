@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import datetime
+from email.utils import formatdate
 from zoneinfo import ZoneInfo
 
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -21,6 +22,9 @@ class _QuietHandler(WSGIRequestHandler):
     def log(self, type, message, *args):  # the request log is ours; keep test output clean
         pass
 
+    def date_time_string(self, timestamp=None):  # the Date header tells the sandbox's clock, as a server's does
+        return formatdate(self.server.app.sb.clock.ts(), usegmt=True)
+
 
 class Sandbox:
     """Jira Cloud, Jira Server and GitHub look-alikes on one loopback port (see the package docstring)."""
@@ -34,6 +38,8 @@ class Sandbox:
         self.github_rate_limit = github_rate_limit
         self.jira_server_max_results = jira_server_max_results
         self.clock = Clock(now)
+        self.github_token_scopes = "repo, read:org"  # X-OAuth-Scopes of its GitHub token (None: fine-grained)
+        self.tick_seconds = 0.0  # the clock advances this much per API request (e.g. tokens expiring mid-run)
         self.state = build_state(seed, scale, self.clock.ts())
         self.gitlab = build_gitlab(seed, scale, self.clock.ts(), self.state.people, self.state.lock)
         self.jira_timezone = jira_timezone

@@ -27,6 +27,7 @@ class Citizenship:
     emails: dict[str, int] = field(default_factory=lambda: {"cloud": 0, "server": 0, "github": 0})
     suppressed: dict[str, int] = field(default_factory=lambda: {"cloud": 0, "server": 0, "github": 0})
     tasks: dict[str, dict] = field(default_factory=dict)
+    denied: dict[str, set[str]] = field(default_factory=dict)  # project key ("*": all) -> permissions withheld
 
 
 def citizenship(sb) -> Citizenship:
@@ -137,7 +138,10 @@ def bulk_queue(sb, req: Req, m: dict) -> Resp:
 def my_permissions(sb, req: Req, m: dict) -> Resp:
     c = citizenship(sb)
     have = {"ADMINISTER": c.can_suppress, "ADMINISTER_PROJECTS": c.can_suppress,
-            "BULK_CHANGE": c.bulk_permission, "BROWSE_PROJECTS": True, "EDIT_ISSUES": True}
+            "BULK_CHANGE": c.bulk_permission, "BROWSE_PROJECTS": True, "EDIT_ISSUES": True,
+            "ADD_COMMENTS": True, "EDIT_OWN_COMMENTS": True}
+    denied = c.denied.get(req.args.get("projectKey") or "", set()) | c.denied.get("*", set())
+    have = {key: value and key not in denied for key, value in have.items()}
     asked = [p for v in req.args.getlist("permissions") for p in v.split(",") if p] or list(have)
     unknown = [p for p in asked if p not in have]
     if unknown:

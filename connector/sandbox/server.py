@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import time
 
@@ -14,10 +15,12 @@ from werkzeug.wrappers import Request, Response
 
 from . import (  # noqa: F401  (they register routes)
     github_api,
+    github_app,
     github_graphql,
     github_hierarchy,
     github_work,
     gitlab_api,
+    jira_access,
     jira_agile,
     jira_api,
     jira_bulk,
@@ -30,28 +33,37 @@ JIRA_EMAIL = "plansync-bot@example.com"
 JIRA_TOKEN = "sandbox-jira-token"
 JIRA_PAT = "sandbox-jira-pat"
 GITHUB_TOKEN = "sandbox-github-token"
-# Jira answers serverInfo to a request without credentials (wrong credentials still get 401).
-ANONYMOUS = {"jira.server_info"}
+# A Jira Cloud service account: its scoped API token works only through the API gateway
+# (/ex/jira/{cloudId}/rest/...); the site path (/jira/rest/...) answers 401 to it, as Atlassian does.
+JIRA_SERVICE_EMAIL = jira_access.SERVICE_EMAIL
+JIRA_SCOPED_TOKEN = jira_access.SCOPED_TOKEN
+# Jira answers serverInfo (and _edge/tenant_info) without credentials (wrong credentials still get 401).
+ANONYMOUS = {"jira.server_info", "jira.tenant_info"}
 PREFIXES = (("/jira-server", "server"), ("/jira", "cloud"), ("/github", "github"), gitlab_api.PREFIX)
+_GATEWAY = re.compile(r"/ex/jira/([^/]+)")
 
 
 def _flavour(path: str) -> tuple[str, str, str]:
+    gateway = _GATEWAY.match(path)
+    if gateway and gateway.group(1) == jira_access.CLOUD_ID:
+        return "cloud", gateway.group(0), path[gateway.end():] or "/"
     for prefix, flavour in PREFIXES:
         if path == prefix or path.startswith(prefix + "/"):
             return flavour, prefix, path[len(prefix):] or "/"
     return "", "", path
 
 
-def _auth_ok(flavour: str, header: str) -> bool:
+def _auth_ok(flavour: str, header: str, gateway: bool = False) -> bool:
     scheme, _, cred = header.partition(" ")
     scheme = scheme.lower()
     if flavour == "github":
         return scheme in ("token", "bearer") and cred == GITHUB_TOKEN
     if scheme == "basic":
         try:
-            return base64.b64decode(cred).decode() == f"{JIRA_EMAIL}:{JIRA_TOKEN}"
+            user = base64.b64decode(cred).decode()
         except ValueError:
             return False
+        return user == f"{JIRA_EMAIL}:{JIRA_TOKEN}" or (gateway and user == f"{JIRA_SERVICE_EMAIL}:{JIRA_SCOPED_TOKEN}")
     return flavour == "server" and scheme == "bearer" and cred == JIRA_PAT
 
 
@@ -103,6 +115,8 @@ class App:
             out.endpoint = "_sandbox"
             return out
         has_token = "nextPageToken" in request.args or b"nextPageToken" in request.get_data(cache=True)
+        if flavour and sb.tick_seconds:  # time passes per request (tokens expiring mid-run, without sleeping)
+            sb.clock.advance(seconds=sb.tick_seconds)
         fired = sb.faults.fire(method, request.path, flavour, has_token)
         delay = sb.latency_ms + sum(r.latency_ms for r in fired if r.kind == "latency")
         if delay:
@@ -127,13 +141,15 @@ class App:
         elif not flavour:
             resp = json_resp({"message": "Not Found"}, 404)
         elif not (gitlab_api.auth_ok(request.headers) if flavour == "gitlab"
-                  else _auth_ok(flavour, request.headers.get("Authorization", ""))) and not (
-                name in ANONYMOUS and not request.headers.get("Authorization")):
+                  else _auth_ok(flavour, request.headers.get("Authorization", ""), prefix.startswith("/ex/"))) and not (
+                name in ANONYMOUS and not request.headers.get("Authorization")) and not (
+                flavour == "github" and (name in github_app.JWT_ROUTES  # the handler verifies the app's JWT
+                                         or github_app.token_ok(sb, request.headers.get("Authorization", ""), sub))):
             resp = _unauthorized(flavour)
         elif fn is None:
             resp = (github_api.not_found() if flavour == "github" else gitlab_api.not_found() if flavour == "gitlab"
                     else Resp(404 if name == "not_found" else 405, b""))
-        elif flavour == "github" and sb.gh_exhausted(request.headers.get("Authorization", "")) \
+        elif flavour == "github" and sb.gh_exhausted(github_app.budget_key(sb, request.headers.get("Authorization", ""))) \
                 and name not in ("github.rate_limit", "github.graphql"):
             resp = github_api.gh_error(403, "API rate limit exceeded for user ID 9000. If you reach out to GitHub "
                                        "Support for help, please include the request ID 1234:5678:ABCD.",
@@ -162,7 +178,7 @@ class App:
 
     def _github_headers(self, request: Request, resp: Resp, name: str) -> None:
         sb = self.sb
-        auth = request.headers.get("Authorization", "")
+        auth = github_app.budget_key(sb, request.headers.get("Authorization", ""))
         if resp.status == 200 and request.method in ("GET", "HEAD"):
             tag = github_api.etag(resp.body)
             resp.headers["ETag"] = tag
@@ -179,6 +195,9 @@ class App:
         budget = sb.gh_budget(auth, spend=spend)
         if resp.headers.get("Content-Type", "").startswith("application/json"):
             resp.headers["Content-Type"] = "application/json; charset=utf-8"  # GitHub's spelling
+        if auth.partition(" ")[2] == GITHUB_TOKEN and sb.github_token_scopes is not None:  # a classic token
+            resp.headers["X-OAuth-Scopes"] = sb.github_token_scopes
+            resp.headers["X-Accepted-OAuth-Scopes"] = "repo"
         resp.headers.update({
             "X-RateLimit-Limit": str(budget["limit"]), "X-RateLimit-Remaining": str(budget["remaining"]),
             "X-RateLimit-Reset": str(budget["reset"]), "X-RateLimit-Used": str(budget["used"]),
@@ -210,8 +229,12 @@ def serve(port: int = 8765, seed: int = 1, scale: int = 2000, host: str = "127.0
     url = sb.start(port=port, host=host)
     say(f"plansync sandbox on {url}")
     say(f"  Jira Cloud:   {sb.jira_url}   basic auth {JIRA_EMAIL} / {JIRA_TOKEN}")
+    say(f"  Jira gateway: {url}/ex/jira/{jira_access.CLOUD_ID}   basic auth {JIRA_SERVICE_EMAIL} / {JIRA_SCOPED_TOKEN}"
+        " (a service account's scoped token; the site path answers 401 to it)")
     say(f"  Jira Server:  {sb.jira_server_url}   bearer PAT {JIRA_PAT} (or the basic auth above)")
-    say(f"  GitHub:       {sb.github_url}   token {GITHUB_TOKEN}")
+    key_file = github_app.write_private_key()
+    say(f"  GitHub:       {sb.github_url}   token {GITHUB_TOKEN}, or GitHub App {github_app.APP_ID} with the private key "
+        f"in {key_file} (generated for this process)")
     say(f"  GitLab:       {sb.gitlab_url}   PRIVATE-TOKEN {gitlab_api.TOKEN}")
     say(f"  Controls:     {url}/_sandbox/org, /requests, /counts, /faults, /clock, /simulate")
     try:

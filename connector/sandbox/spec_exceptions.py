@@ -36,6 +36,13 @@ def _agile_list_params(node: dict) -> None:
             param["schema"] = {"type": "string"}
 
 
+def _github_account_all_of(node: dict) -> None:
+    members = node.get("allOf")
+    if isinstance(members, list) and {m.get("title") for m in members if isinstance(m, dict)} == {
+            "Simple User", "Enterprise"}:
+        node["anyOf"] = node.pop("allOf")
+
+
 @dataclass(frozen=True)
 class Patch:
     spec: str  # "github", "jira-platform", "jira-software" or "jira" (both Jira descriptions)
@@ -49,6 +56,11 @@ PATCHES = [
           "OpenAPI 3.0 validators read the enum as forbidding null; GitHub sends null on open issues.",
           "github-replay/pygithub/ReplayData/IssueDependencies.setUp.txt (\"state_reason\": null on an open issue)",
           _github_nullable_enum),
+    Patch("github", "GET /app/installations types each installation's `account` as allOf [Simple User, "
+          "Enterprise] (no account is both: a user has no slug, an enterprise no login), where the shared "
+          "`installation` schema of the same object says anyOf.",
+          "specs/github/api.github.com.octokit-openapi-23.0.2.json.gz (components.schemas.installation.properties"
+          ".account is anyOf; the inlined items of GET /app/installations say allOf)", _github_account_all_of),
     Patch("jira", "`format: date-time` on Jira timestamps: Jira sends 2026-11-20T14:03:11.123+0000 (no colon in "
           "the offset), which RFC 3339 date-time rejects.",
           "jira-recorded/devlake-raw-tables/_raw_jira_api_issues.csv (\"created\": \"2020-06-17T13:04:03.848+0800\")",
@@ -108,6 +120,12 @@ WAIVERS = [
            "The target of the 301 for a transferred issue (/repositories/{id}/issues/{n}) is not described.",
            "no recording in refdata; GitHub's docs (Troubleshooting > HTTP redirects) give this Location form for a "
            "transferred issue, and the described 301 of GET issue points there"),
+    Waiver("github", "GET", r"/orgs/\{org\}/installation", "404", "Unknown response http status: 404",
+           "GET /orgs/{org}/installation declares only 200, yet an app not installed on the organisation cannot "
+           "get its installation; GitHub answers 404 Not Found, as the described sibling lookup by repository "
+           "(GET /repos/{owner}/{repo}/installation, which declares 404) does.",
+           "no recording of this error in refdata; the 404 declaration of GET /repos/{owner}/{repo}/installation "
+           "in specs/github/api.github.com.octokit-openapi-23.0.2.json.gz"),
     Waiver("jira-software", "*", r"/rest/agile/1\.0/.*", "", "security",
            "The Agile description lists only OAuth2 under each operation's `security`, although it declares "
            "basicAuth and Jira Cloud accepts an API token with basic auth on every agile endpoint.",

@@ -50,7 +50,9 @@ def test_401_is_an_auth_error_naming_the_variable_never_the_token(rsps, caplog):
     with pytest.raises(AuthError) as caught:
         pull_since(fx.adapter())
     message = str(caught.value)
-    assert message == "tracker 'jira': the token was refused (HTTP 401); check JIRA_API_TOKEN / email"
+    assert message == ("tracker 'jira': the token was refused (HTTP 401); check JIRA_API_TOKEN / email; a service "
+                       "account's scoped API token is refused by the site and only works through the Atlassian "
+                       "API gateway: set cloud_id in [trackers.jira] (`plansync doctor` prints it)")
     basic = base64.b64encode(f"plansync-bot@example.com:{fx.TOKEN}".encode()).decode()
     for secret in (fx.TOKEN, basic):
         assert secret not in message and secret not in caplog.text

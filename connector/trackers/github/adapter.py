@@ -50,7 +50,7 @@ from connector.http import RetryPolicy
 from connector.model import Cursor, Milestone, Presence, WorkItem
 from connector.pages import PAGE_WORKERS, fetch_in_order
 from connector.trackers import isolation
-from connector.trackers.github import status_updates
+from connector.trackers.github import access, status_updates
 from connector.trackers.github.config import GithubTrackerSettings
 from connector.trackers.github.hierarchy import fill_blockers, pull_parent
 from connector.trackers.github.http import GithubTransport, Reply
@@ -109,10 +109,13 @@ class GithubAdapter:
 
     # --- doctor ------------------------------------------------------------------------------------
     def check(self) -> Identity:
+        if self.http.app is not None:  # a GitHub App has no /user: GET /app with its JWT
+            return access.app_identity(self)
         reply = self.http.request("GET", "/user", what="GET /user", accept=frozenset({404}))
         if reply.status == 404:  # a web URL (https://github.com, https://ghe.host) answers 404 for /user
             raise FatalAPIError(self.name, f"GET {self.tracker.url}/user answered 404: the url is not a GitHub API "
                                            "root (expected https://api.github.com or https://HOST/api/v3)")
+        self.oauth_scopes = reply.headers.get("x-oauth-scopes")  # a classic token's scopes (doctor's permissions)
         host = urlparse(self.tracker.url).hostname or ""
         deployment = "github.com" if host == "api.github.com" else "enterprise"
         rate = (f"; rate limit {self.stats.rate_remaining}/{self.stats.rate_limit}"
@@ -121,22 +124,11 @@ class GithubAdapter:
                         deployment=deployment, timezone=None,
                         detail=f"API version {self.tracker.api_version}{rate}")
 
+    permission_checks = access.permission_checks  # doctor: each permission plansync needs here, read-only
+
     def check_scopes(self, scopes) -> list[tuple[str, str | None]]:
-        """Each repository the plan names: (repo, None) when the token sees it, else (repo, the problem).
-        One bad repository does not fail the others."""
-        out: list[tuple[str, str | None]] = []
-        for repo in repos_for_scopes(scopes, self.name):
-            reply = self.http.request("GET", f"/repos/{repo}", what=f"GET /repos/{repo}",
-                                      accept=frozenset({403, 404}))
-            if reply.status == 404:
-                out.append((repo, "not found, or not visible to this token (404)"))
-            elif reply.status == 403:
-                out.append((repo, "this token may not read it (403)"))
-            elif not ((reply.data or {}).get("permissions") or {}).get("push", True):
-                out.append((repo, "readable, but this token cannot write labels (no push permission)"))
-            else:
-                out.append((repo, None))
-        return out + project_reader(self).check(scopes)
+        """doctor: each repository and project the plan names on its own (github/access.py)."""
+        return access.check_scopes(self, scopes)
 
     # --- pull --------------------------------------------------------------------------------------
     def pull(self, request: PullSpec) -> PullResult:

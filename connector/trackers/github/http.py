@@ -23,6 +23,7 @@ from github import Auth, Github
 from connector import clock
 from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, RetriableAPIError
 from connector.http import RetryPolicy, call_with_retry, parse_retry_after, prepare_session
+from connector.trackers.github.app import InstallationTokens, owner_repo
 from connector.trackers.github.config import GithubTrackerSettings
 from connector.values import RequestStats
 
@@ -56,7 +57,8 @@ class Reply:
 class GithubTransport:
     """Every GitHub request of one adapter goes through `request`; it counts, classifies and paces."""
 
-    def __init__(self, tracker: GithubTrackerSettings, stats: RequestStats, policy: RetryPolicy) -> None:
+    def __init__(self, tracker: GithubTrackerSettings, stats: RequestStats, policy: RetryPolicy,
+                 app: InstallationTokens | None = None) -> None:
         self.name, self.stats, self.policy = tracker.name, stats, policy
         self._tracker = tracker
         self._in_flight = _InFlight()  # budgeted requests sent and not yet answered, across forks
@@ -68,7 +70,13 @@ class GithubTransport:
         self._recent_writes: deque[float] = deque(maxlen=max(1, self._writes_per_minute))
         # PyGithub's own GithubRetry and request throttle are off: call_with_retry is the one retry
         # layer and writes are paced here through clock.sleep (PyGithub would call time.sleep).
-        self._github = Github(auth=Auth.Token(tracker.token().get_secret_value()), base_url=tracker.url,
+        # a GitHub App: each request carries the installation token of its owner (app.py), set per request
+        self.app = app if app is not None or not tracker.as_app else InstallationTokens(
+            tracker, stats, policy, user_agent=USER_AGENT)
+        self._installation: int | None = None
+        self._bearer = _InstallationAuth()
+        auth = self._bearer if self.app else Auth.Token(tracker.token().get_secret_value())
+        self._github = Github(auth=auth, base_url=tracker.url,
                               per_page=100, timeout=max(1, math.ceil(tracker.timeout)), user_agent=USER_AGENT,
                               verify=tracker.verify_tls, retry=None, seconds_between_requests=None,
                               seconds_between_writes=None, api_version=tracker.api_version, lazy=True)
@@ -89,6 +97,10 @@ class GithubTransport:
 
     def close(self) -> None:
         self._github.close()
+        if self.app is not None and not self._forked:
+            self.app.close()
+
+    _forked = False
 
     @property
     def graphql_url(self) -> str:
@@ -98,8 +110,8 @@ class GithubTransport:
     def fork(self) -> GithubTransport:
         """Another transport on its own connection, counting into the same stats: PyGithub's Requester
         keeps one request's state on its connection object, so one Requester serves one thread at a time."""
-        fork = GithubTransport(self._tracker, self.stats, self.policy)
-        fork._in_flight = self._in_flight
+        fork = GithubTransport(self._tracker, self.stats, self.policy, app=self.app)
+        fork._in_flight, fork._forked = self._in_flight, True
         return fork
 
     # --- requests ----------------------------------------------------------------------------------
@@ -110,10 +122,13 @@ class GithubTransport:
         instead of raised. `budget=True` refuses a request that would spend the reserved budget.
         `write` (default: any verb but GET) paces it as a write; `rest_rate=False` keeps its rate-limit
         headers out of the REST budget (GraphQL answers carry the separate points budget's)."""
-        secondary_hits = 0
+        secondary_hits, refused = 0, 0
 
         def once() -> Reply:
-            nonlocal secondary_hits
+            nonlocal secondary_hits, refused
+            if self.app is not None:
+                token = self.app.token_for(*owner_repo(url))
+                self._bearer.value, self._installation = token.value, token.installation
             if budget:
                 with self._in_flight.lock:
                     # pages fetched concurrently: the ones still in flight will spend budget too
@@ -137,6 +152,12 @@ class GithubTransport:
                         self._note_rate(reply_headers if rest_rate else {})
                         self._in_flight.count -= 1
             self._count_fallback(verb, status)
+            if self.app is not None:
+                self.app.server.note(reply_headers.get("date"))
+                if status == 401 and not refused:  # revoked or expired early: once more with a new token
+                    refused += 1
+                    self.app.forget(self._installation)
+                    raise _TokenRefused()
             with self.stats.lock:
                 self.stats.by_endpoint[f"{verb} {endpoint_of(url)}"] += 1
             if rest_rate:
@@ -148,9 +169,16 @@ class GithubTransport:
                 raise error
             return Reply(status, reply_headers, self._parse(status, text, what))
 
+        def send() -> Reply:
+            try:
+                return once()
+            except _TokenRefused:  # GitHub did nothing with a 401: sending again is safe, writes included
+                log.info("%s: %s: the installation token was refused; minting a new one", self.name, what)
+                return once()
+
         if not retry:
-            return once()
-        return call_with_retry(once, tracker=self.name, stats=self.stats, policy=self.policy, what=what)
+            return send()
+        return call_with_retry(send, tracker=self.name, stats=self.stats, policy=self.policy, what=what)
 
     def _count_fallback(self, verb: str, status: int | None) -> None:
         if self._counted_by_session:
@@ -176,6 +204,9 @@ class GithubTransport:
     def _classify(self, status: int, headers: dict[str, str], text: str, what: str,
                   secondary_hits: int) -> Exception:
         message = _message(text)
+        if status == 401 and self.app is not None:
+            return AuthError(self.name, f"GitHub refused the installation token of GitHub App "
+                             f"{self._tracker.app_id} twice (401 {message}); check the app's installation")
         if status == 401:
             return AuthError(self.name, f"GitHub refused the credentials (401 {message}); check that the "
                              f"environment variable {self._token_env} holds a valid, unexpired token")
@@ -200,6 +231,12 @@ class GithubTransport:
 
     # --- rate limits -------------------------------------------------------------------------------
     def _note_rate(self, headers: dict[str, str]) -> None:
+        if self.app is not None and self._installation is not None and "x-ratelimit-remaining" in headers:
+            self.app.rates[self._installation] = self._rate_of(headers)
+            # the run's figure (metrics, summary): the installation with the least left
+            low = min(self.app.rates.values(), key=lambda rate: rate[0] if rate[0] is not None else 1 << 30)
+            self.stats.rate_remaining, self.stats.rate_limit, self.stats.rate_reset = low
+            return
         try:
             if "x-ratelimit-remaining" in headers:
                 self.stats.rate_remaining = int(float(headers["x-ratelimit-remaining"]))
@@ -210,9 +247,23 @@ class GithubTransport:
         except ValueError:
             log.debug("%s: unreadable rate-limit headers %r", self.name, headers)
 
+    @staticmethod
+    def _rate_of(headers: dict[str, str]) -> tuple[int | None, int | None, datetime | None]:
+        def number(key: str) -> int | None:
+            try:
+                return int(float(headers[key])) if key in headers else None
+            except ValueError:
+                return None
+        reset = number("x-ratelimit-reset")
+        return (number("x-ratelimit-remaining"), number("x-ratelimit-limit"),
+                datetime.fromtimestamp(reset, UTC) if reset is not None else None)
+
     def _check_budget(self, what: str, in_flight: int = 0) -> None:
-        """Stop before a page would take the remaining budget below the share other users keep."""
+        """Stop before a page would take the remaining budget below the share other users keep (a GitHub
+        App: the budget of the installation this request spends, each installation has its own)."""
         remaining, limit, reset = self.stats.rate_remaining, self.stats.rate_limit, self.stats.rate_reset
+        if self.app is not None and self._installation is not None:
+            remaining, limit, reset = self.app.rates.get(self._installation, (None, None, None))
         if remaining is None or not limit:
             return
         if reset is not None and reset <= clock.now():
@@ -257,6 +308,24 @@ class GithubTransport:
             self._unslept += max(0.0, (due - now) - (time.monotonic() - started))
         self._last_write = due
         self._recent_writes.append(due)
+
+
+class _TokenRefused(Exception):
+    """A 401 to an installation token: the request is sent once more with a freshly minted one."""
+
+
+class _InstallationAuth(Auth.Token):
+    """The Authorization of an App's transport: the installation token of the request being sent."""
+
+    def __init__(self) -> None:
+        self.value = ""
+
+    @property
+    def token(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        return "_InstallationAuth()"
 
 
 class _InFlight:

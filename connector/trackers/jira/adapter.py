@@ -18,7 +18,7 @@ from connector.http import RetryPolicy
 from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
 from connector.pages import PAGE_WORKERS, prefetched
 from connector.trackers import isolation
-from connector.trackers.jira import checks
+from connector.trackers.jira import access, checks
 from connector.trackers.jira.config import JiraTrackerSettings
 from connector.trackers.jira.hierarchy import descendant_pages
 from connector.trackers.jira.http import JiraHttp
@@ -44,7 +44,6 @@ from connector.trackers.jira.search import (
 )
 from connector.values import (
     Gone,
-    Identity,
     LabelChange,
     PullResult,
     PullSpec,
@@ -74,7 +73,7 @@ class JiraAdapter:
         self.overlap_minutes = overlap_minutes
         self.stats = RequestStats()
         secret = SecretStr(token) if isinstance(token, str) else token or tracker.token()
-        self._deployment: str | None = tracker.deployment
+        self._deployment: str | None = tracker.deployment or ("cloud" if tracker.cloud_id else None)
         # the API version only shapes paths we build ourselves; the library's own methods are unused
         self.http = JiraHttp(tracker, self.name, secret, "3" if self._deployment == "cloud" else "2",
                              self.stats, policy)
@@ -114,11 +113,8 @@ class JiraAdapter:
                 raise FatalAPIError(self.name, f"listing fields: {exc}") from None
         return self._fields
 
-    def check(self) -> Identity:
-        me = self._myself()
-        user = me.get("emailAddress") or me.get("accountId") or me.get("name") or me.get("displayName") or "?"
-        return Identity(tracker=self.name, user=str(user), deployment=self.deployment,
-                        timezone=me.get("timeZone"), detail=f"{self.tracker.url} ({self.api})")
+    check = access.checked_identity  # doctor's identity line, naming the cloud id on Cloud (jira/access.py)
+    permission_checks = access.permission_checks  # doctor: each permission plansync needs here, read-only
 
     def check_scopes(self, scopes) -> list[tuple[str, str | None]]:
         """doctor: each scope's JQL run once (connector.trackers.jira.checks)."""

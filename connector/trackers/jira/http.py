@@ -25,7 +25,7 @@ from connector.http import (
     parse_retry_after,
     prepare_session,
 )
-from connector.trackers.jira.config import JiraTrackerSettings
+from connector.trackers.jira.config import JiraTrackerSettings, gateway_hint
 from connector.values import RequestStats
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def build_client(tracker: JiraTrackerSettings, secret: SecretStr, api_version: s
     """The library client, with its own retries off (ours are the one layer) and no startup requests."""
     auth: dict = ({"token_auth": secret.get_secret_value()} if tracker.auth == "bearer"
                   else {"basic_auth": (tracker.email or "", secret.get_secret_value())})
-    return JIRA(server=tracker.url, options={"verify": tracker.verify_tls, "rest_api_version": api_version,
+    return JIRA(server=tracker.api_base, options={"verify": tracker.verify_tls, "rest_api_version": api_version,
                                              "check_update": False},
                 get_server_info=False, max_retries=0, timeout=tracker.timeout, **auth)
 
@@ -75,7 +75,7 @@ class JiraHttp:
         self.client = build_client(tracker, secret, api_version)
         self.session = prepare_session(self.client._session, timeout=tracker.timeout,
                                        verify=tracker.verify_tls, stats=stats)
-        self.base = tracker.url
+        self.base = tracker.api_base  # the gateway for a service account; browse links keep tracker.url
         # endpoint ("GET /search/jql") -> a pace that halves on a burst 429 and climbs back on success
         self.pacer = Pacer(lambda key: BURST_RATE.get(key.partition(" ")[0], 50.0), floor=MIN_BURST_RATE)
         self.issue_writes = WindowLimit(PER_ISSUE_WRITES)
@@ -162,7 +162,7 @@ class JiraHttp:
         if code == 401:
             hint = (f"check {self.tracker.token_env} (personal access token)" if self.tracker.auth == "bearer"
                     else f"check {self.tracker.token_env} / email")
-            return AuthError(self.name, f"the token was refused (HTTP 401); {hint}")
+            return AuthError(self.name, f"the token was refused (HTTP 401); {hint}{gateway_hint(self.tracker)}")
         if code == 403:
             captcha = "AUTHENTICATION_DENIED" in resp.headers.get("X-Seraph-LoginReason", "")
             fix = ("Jira demands a CAPTCHA for this account: log in once in a browser" if captcha else
