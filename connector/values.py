@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from connector.errors import ExitCode
 from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
@@ -93,6 +94,8 @@ class PullSpec:
     full: bool = False  # a census: full pull of every scope + deletion/move detection
     # census: the stored key of each known id, for trackers that look a vanished item up by key (GitHub)
     known_keys: dict[str, str] = field(default_factory=dict)
+    # the store's cache of this tracker's metadata (connector.store.metadata.MetadataCache), None: no cache
+    metadata: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
