@@ -76,6 +76,24 @@ def apply_changes(run: Run, *, force: bool, migrate_prefix: bool = False):
     return change_plan
 
 
+def would_defer(run: Run, change_plan) -> dict[str, int]:
+    """For `plan`: per tracker, the changes an apply now would leave for a later run (its write budget:
+    the journal's last hour and, after a pull, the primary limit the pull left)."""
+    out: dict[str, int] = {}
+    for name, changes in sorted(change_plan.by_tracker().items()):
+        if not changes or not run.summary.tracker(name).ok:
+            continue
+        try:
+            adapter = run.adapter(name)
+        except TrackerError as exc:  # plan --no-sync without a token: the budget is not known
+            log.debug("%s: write budget unknown (%s)", name, exc)
+            continue
+        deferred = _within_budget(run, adapter, list(changes))[1]
+        if deferred:
+            out[name] = len(deferred)
+    return out
+
+
 def _within_budget(run: Run, adapter, changes: list) -> tuple[list, list]:
     """The changes that fit this run's write budget, and those deferred (never journaled: the next run's
     diff holds them again, so a crash cannot lose or double them). Adapters without `write_budget` have none."""
