@@ -12,7 +12,7 @@ import time
 
 from werkzeug.wrappers import Request, Response
 
-from . import github_api, github_work, gitlab_api, jira_agile, jira_api, jira_bulk, jira_work  # noqa: F401  (they register routes)
+from . import github_api, github_limits, github_work, gitlab_api, jira_agile, jira_api, jira_bulk, jira_work  # noqa: F401  (they register routes)
 from .faults import RequestRecord
 from .wire import BadRequest, Req, Resp, json_resp
 
@@ -129,6 +129,10 @@ class App:
                                        "Support for help, please include the request ID 1234:5678:ABCD.",
                                        "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
                                        "#about-rate-limits")
+        elif flavour == "github" and method not in ("GET", "HEAD") and sb.github_content_limits is not None \
+                and (wait := sb.github_content_limits.admit(sb.clock.ts())) is not None:
+            status, headers, body = github_limits.refusal(wait)
+            resp = json_resp(body, status, headers=headers)
         else:
             try:
                 with sb.state.lock:
