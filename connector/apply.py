@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from connector import clock, progress
-from connector.errors import AuthError, RateLimitExhausted, TrackerError
+from connector.errors import AuthError, ConfigError, RateLimitExhausted, TrackerError
 from connector.faultpoints import crash_point
 from connector.run import Run, TrackerOutcome
 
@@ -85,7 +85,7 @@ def would_defer(run: Run, change_plan) -> dict[str, int]:
             continue
         try:
             adapter = run.adapter(name)
-        except TrackerError as exc:  # plan --no-sync without a token: the budget is not known
+        except (TrackerError, ConfigError) as exc:  # plan --no-sync without a token: the budget is not known
             log.debug("%s: write budget unknown (%s)", name, exc)
             continue
         deferred = _within_budget(run, adapter, list(changes))[1]
