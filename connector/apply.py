@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from connector import clock, progress
-from connector.errors import AuthError, RateLimitExhausted, TrackerError
+from connector.errors import AuthError, ConfigError, RateLimitExhausted, TrackerError
 from connector.faultpoints import crash_point
 from connector.run import Run, TrackerOutcome
 
@@ -74,6 +74,24 @@ def apply_changes(run: Run, *, force: bool, migrate_prefix: bool = False):
         for key in ("requests", "reads", "writes", "retries"):
             outcome.stats[key] = outcome.stats.get(key, 0) + after.get(key, 0) - before.get(key, 0)
     return change_plan
+
+
+def would_defer(run: Run, change_plan) -> dict[str, int]:
+    """For `plan`: per tracker, the changes an apply now would leave for a later run (its write budget:
+    the journal's last hour and, after a pull, the primary limit the pull left)."""
+    out: dict[str, int] = {}
+    for name, changes in sorted(change_plan.by_tracker().items()):
+        if not changes or not run.summary.tracker(name).ok:
+            continue
+        try:
+            adapter = run.adapter(name)
+        except (TrackerError, ConfigError) as exc:  # plan --no-sync without a token: the budget is not known
+            log.debug("%s: write budget unknown (%s)", name, exc)
+            continue
+        deferred = _within_budget(run, adapter, list(changes))[1]
+        if deferred:
+            out[name] = len(deferred)
+    return out
 
 
 def _within_budget(run: Run, adapter, changes: list) -> tuple[list, list]:

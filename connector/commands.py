@@ -80,6 +80,7 @@ def sync(config, plan, *, trackers=None, full=False, metrics_file=None) -> Resul
 
 
 def plan(config, plan, *, as_json=False, detailed_exitcode=False, sync_first=True) -> Result:
+    from connector.apply import would_defer
     from connector.plan_render import render_json, render_text
 
     inputs = load_inputs(config, plan)
@@ -93,10 +94,16 @@ def plan(config, plan, *, as_json=False, detailed_exitcode=False, sync_first=Tru
         change_plan = pipeline.plan_changes(run)
         apply_settings = run.settings.apply
         limits = {"max_share": apply_settings.max_change_share, "min_guarded": apply_settings.min_guarded_changes}
+        deferred = would_defer(run, change_plan)
+        for name, count in deferred.items():
+            run.summary.tracker(name).writes_deferred = count
         if as_json:
-            run.output.append(render_json(change_plan, **limits))
+            run.output.append(render_json(change_plan, **limits, deferred=deferred))
             return
         run.output.append(render_text(change_plan, run.reconciliation, **limits))
+        for name, count in deferred.items():
+            run.output.append(f"{name}: {count} of these change(s) would be deferred to a later run (the write "
+                              "budget of one run is spent before them); deferred={count}")
         for hold in (run.holds or {}).values():
             run.output.append(f"held: milestone {hold.milestone}: {hold.reason}; its labels are left as they are")
         publish = pipeline.publish_description(run.settings, run.plan)

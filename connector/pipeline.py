@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from connector import clock, progress
 from connector.errors import ConfigError, StoreError, TrackerError, UnsafePlan
 from connector.run import Run
+from connector.store.metadata import MetadataCache
 from connector.trackers import registry
 from connector.values import Outcome, PullSpec
 
@@ -38,12 +40,16 @@ def pull_tracker(run: Run, name: str, *, full: bool) -> None:
             present = store.items(name)
             known_ids = frozenset(i.id for i in present)
             known_keys = {i.id: i.key for i in present}
+        metadata = MetadataCache(store, name, now=clock.now(), census=census,
+                                 ttl=timedelta(hours=settings.sync.metadata_ttl_hours))
         spec = PullSpec(scopes=scopes, cursors=store.get_cursors(name), known_ids=known_ids, full=census,
-                        known_keys=known_keys, planned=frozenset(s.id for m in run.plan.milestones for s in m.scope))
+                        known_keys=known_keys, metadata=metadata,
+                        planned=frozenset(s.id for m in run.plan.milestones for s in m.scope))
         log.info("%s: %s pull of %d scope(s)", name, "full" if census else "incremental", len(scopes))
         with progress.status(f"pulling {name} ({'census' if census else 'incremental'})"):
             result = adapter.pull(spec)
         saved = store.save_pull(run.run_id, result, observed_at=clock.now())
+        metadata.flush()  # after the pull it came with is stored
         for status in sorted(result.unmapped_statuses):
             log.warning("%s: status %r is not named in the mapping; it was mapped by the mapping's rule for "
                         "its category or state", name, status)

@@ -84,7 +84,8 @@ def _notes(plan: ChangePlan) -> list[str]:
     return notes
 
 
-def render_json(plan: ChangePlan, *, max_share: float = 0.30, min_guarded: int = 10) -> str:
+def render_json(plan: ChangePlan, *, max_share: float = 0.30, min_guarded: int = 10,
+                deferred: dict[str, int] | None = None) -> str:
     """The plan for machines: every change with its labels sorted and its cause, plus the guard's numbers."""
     guarded = len(plan.guarded())
     prefix = plan.prefix_change
@@ -104,6 +105,7 @@ def render_json(plan: ChangePlan, *, max_share: float = 0.30, min_guarded: int =
         "prefix_change": None if prefix is None else {"old": list(prefix.old), "items": prefix.items,
                                                       "labels": dict(prefix.labels), "migrating": prefix.migrating},
         "held_back": len(plan.left_alone),
+        "deferred": dict(sorted((deferred or {}).items())),  # per tracker: beyond one apply's write budget
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
 

@@ -126,6 +126,7 @@ class SyncSettings(BaseModel):
     census_every: int = Field(24, ge=1)  # every N-th sync of a tracker is a full census
     overlap_minutes: int = Field(5, ge=0, le=1440)  # incremental windows overlap by this much
     stale_after_hours: float = Field(24, gt=0)  # a tracker without a good sync for this long is stale
+    metadata_ttl_hours: float = Field(24, gt=0)  # cached tracker metadata (fields, boards, ...) lives this long
 
 
 class ReconcileSettings(BaseModel):

@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from connector.errors import ExitCode
 from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
@@ -116,6 +117,8 @@ class PullSpec:
     # ids of the milestone scopes (not watch scopes): where a tracker pays per item for blockers (GitHub), it
     # reads them only for items of these; None: for every item
     planned: frozenset[str] | None = None
+    # the store's cache of this tracker's metadata (connector.store.metadata.MetadataCache), None: no cache
+    metadata: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

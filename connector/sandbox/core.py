@@ -48,6 +48,7 @@ class Sandbox:
         self.jql_cache: dict = {}
         self.gh_cache: dict = {}
         self._budgets: dict[str, dict] = {}
+        self.github_content_limits = None  # a github_limits.ContentLimits: secondary limits on writes
         self._ms_counts: tuple[int, dict] = (-1, {})
         self._server = None
         self._thread = None

@@ -18,6 +18,7 @@ from . import (  # noqa: F401  (they register routes)
     github_app,
     github_graphql,
     github_hierarchy,
+    github_limits,
     github_work,
     gitlab_api,
     jira_access,
@@ -155,6 +156,10 @@ class App:
                                        "Support for help, please include the request ID 1234:5678:ABCD.",
                                        "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
                                        "#about-rate-limits")
+        elif flavour == "github" and method not in ("GET", "HEAD") and sb.github_content_limits is not None \
+                and (wait := sb.github_content_limits.admit(sb.clock.ts())) is not None:
+            status, headers, body = github_limits.refusal(wait)
+            resp = json_resp(body, status, headers=headers)
         else:
             try:
                 with sb.state.lock:

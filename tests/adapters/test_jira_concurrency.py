@@ -84,3 +84,35 @@ def test_server_pages_created_during_the_pull_are_read_after_the_last_page():
     got = [i["id"] for page in server_pages(fetch, "project = X", ["id"], 100, workers=4) for i in page]
     assert len(got) == len(set(got)) == 520
     assert sorted(asked) == [0, 100, 200, 300, 400, 500]
+
+
+def test_cloud_scopes_walk_their_token_chains_side_by_side(sandbox_factory):
+    """Two Cloud scopes: the first page of each is in flight at once (a barrier that only opens when both
+    scopes ask together), with exactly the items and requests of `concurrency = 1`."""
+    sandbox = sandbox_factory(seed=5, scale=3000)
+    sequential, seq_stats, _ = pull(sandbox, "cloud", workers=1)
+    adapter = make(sandbox, "cloud")
+    assert adapter.tracker.concurrency > 1
+    barrier = threading.Barrier(2, timeout=10)
+    first_pages = set()
+    real = adapter.http.get_json
+
+    def get_json(path, **kwargs):
+        params = kwargs.get("params") or {}
+        jql = params.get("jql", "")
+        if path.endswith("/search/jql") and "nextPageToken" not in params and jql not in first_pages:
+            first_pages.add(jql)
+            barrier.wait()  # raises BrokenBarrierError when the scopes are walked one after the other
+        return real(path, **kwargs)
+
+    adapter.http.get_json = get_json
+    try:
+        concurrent = adapter.pull(PullSpec(scopes=SCOPES, cursors={}, full=True))
+    finally:
+        adapter.close()
+    assert len(first_pages) == 2
+    for seq_scope, con_scope in zip(sequential.scopes, concurrent.scopes, strict=True):
+        assert con_scope.scope_id == seq_scope.scope_id
+        assert [i.id for i in con_scope.items] == [i.id for i in seq_scope.items]
+    assert adapter.stats.by_endpoint == seq_stats.by_endpoint
+

@@ -24,11 +24,20 @@ def test_github_first_labelling_completes_over_runs_within_the_hourly_limit(tmp_
     written: list[str] = []
     deferred_seen = []
     for _ in range(12):
+        if not deferred_seen:  # `plan` says beforehand what an apply would defer, and writes nothing
+            sb.reset_counts()
+            planned = ws.cli("plan")
+            assert planned.returncode in (0, 2), planned.stdout + planned.stderr
+            assert not label_writes(sb)
+            predicted = re.search(r"github: (\d+) of these change\(s\) would be deferred", planned.stdout)
+            assert predicted, planned.stdout
         sb.reset_counts()
         proc = ws.cli("--metrics-file", str(metrics), "apply")
         assert proc.returncode == 0, proc.stdout + proc.stderr
         deferred = int(re.search(r"deferred=(\d+)", proc.stdout).group(1))
         deferred_seen.append(deferred)
+        if len(deferred_seen) == 1:
+            assert int(predicted.group(1)) == deferred
         gh = [r for r in label_writes(sb) if "/repos/" in r.path]
         assert len(gh) <= PER_HOUR, "a run exceeded the hourly content limit"
         written += [r.path.split("/labels")[0] for r in gh if r.method == "POST"]

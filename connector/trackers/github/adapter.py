@@ -6,8 +6,7 @@ Cost model (asserted in tests/adapters/test_github*.py):
   ceil(N/100) requests (at least 1), plus `GET .../milestones?state=all&per_page=100` pages. Items are
   built from the list payloads: no per-issue request ever (no PyGithub object, no lazy completion).
 - Scopes that list `items` in a repo no other scope names pull that whole repo (one list, not one GET per
-  issue), so every repo has one cursor and one ScopePull; milestone/label/items scopes are evaluated on
-  the items by the reconciler.
+  issue): one cursor and one ScopePull per repo; the reconciler evaluates milestone/label/items scopes.
 - Incremental pulls send `since` = cursor.updated - overlap, as UTC with `Z`. The cursor only advances
   to the newest `updated_at` actually returned, never past data the caller has not stored.
 - ETag / overlap interplay: the list URL depends only on `since`, which depends only on the cursor, so a
@@ -30,9 +29,9 @@ Cost model (asserted in tests/adapters/test_github*.py):
   (`pages.PAGE_WORKERS`, each worker on its own PyGithub connection), in order, de-duplicated by id;
   whatever was created meanwhile is followed from the last page's `rel="next"`. Same request count as
   one at a time; wall time ~ pages / workers x latency instead of pages x latency.
-- Milestones are fetched on full pulls and on incremental pulls whose issue list changed (200); a 304
-  repo returns no milestones (absence in an incremental PullResult is not deletion). A milestone edit
-  with no issue change is seen at the next change in that repo or the next census.
+- Milestones: read on full pulls and on incremental pulls whose issue list changed (200), with the ETag
+  of the last one-page answer (a 304 is answered from the store's cache); a 304 repo returns none (not
+  deletion). A milestone edit with no issue change is seen at the next change there or the next census.
 - Census (`PullSpec.full`): full pull of every repo, then one `GET .../issues/{n}` per known id the
   lists no longer show (keys from `known_keys`): 410 DELETED, 301 to another repo MOVED, 404 HIDDEN.
   A repository the token cannot read fails alone (`connector.trackers.isolation`): no census then.
@@ -55,10 +54,10 @@ from connector.trackers.github.config import GithubTrackerSettings
 from connector.trackers.github.hierarchy import fill_blockers, pull_parent
 from connector.trackers.github.http import GithubTransport, Reply
 from connector.trackers.github.mapping import GithubMapping
+from connector.trackers.github.milestones import read_milestones
 from connector.trackers.github.normalize import (
     format_since,
     item_from_github,
-    milestone_from_github,
     open_blockers,
     repo_of,
     repo_scope_id,
@@ -140,7 +139,7 @@ class GithubAdapter:
             scope_id = repo_scope_id(self.name, repo)
             fed = [s for s in request.scopes if repo.lower() in map(str.lower, repos_for_scopes([s], self.name))]
             got = guard.read(self._pull_repo, fed, repo, scope_id, request.cursors.get(scope_id), request.full,
-                             unmapped, notes)
+                             unmapped, notes, getattr(request, "metadata", None))
             if got is not None:
                 scopes.append(got[0])
                 milestones.extend(got[1])
@@ -165,7 +164,7 @@ class GithubAdapter:
                           failed=failures)
 
     def _pull_repo(self, repo: str, scope_id: str, cursor: Cursor | None, full: bool, unmapped: set[str],
-                   notes: list[str]) -> tuple[ScopePull, list[Milestone]]:
+                   notes: list[str], cache=None) -> tuple[ScopePull, list[Milestone]]:
         incremental = not full and cursor is not None and cursor.updated is not None
         params = dict(LIST_PARAMS if incremental else FULL_LIST_PARAMS)
         headers = {"Accept": "application/vnd.github+json"}
@@ -208,7 +207,7 @@ class GithubAdapter:
         etag = first.etag if whole_answer_on_one_page and not shifted else None
         new_cursor = Cursor(tracker=self.name, scope_id=scope_id, updated=newest, etag=etag,
                             extra=dict(cursor.extra) if cursor else {})
-        milestones = self._milestones(repo)
+        milestones = self._milestones(repo, cache)
         return ScopePull(scope_id, items, complete=not incremental, cursor=new_cursor), milestones
 
     def _guard(self, what: str, path: str, params: dict | None, first: Reply) -> PageGuard:
@@ -258,15 +257,8 @@ class GithubAdapter:
         finally:
             self._idle_transports.put(transport)
 
-    def _milestones(self, repo: str) -> list[Milestone]:
-        what = f"GET /repos/{repo}/milestones"
-        first = self.http.request("GET", f"/repos/{repo}/milestones", params={"state": "all", "per_page": PER_PAGE},
-                                  headers={"Accept": "application/vnd.github+json"}, what=what, budget=True)
-        return [milestone_from_github(raw, tracker=self.name, repo=repo)
-                for page in [first, *self._follow(first, what, self._guard(what, f"/repos/{repo}/milestones",
-                                                                          {"state": "all", "per_page": PER_PAGE},
-                                                                          first))]
-                for raw in _as_list(page.data, what, self.name)]
+    def _milestones(self, repo: str, cache=None) -> list[Milestone]:
+        return read_milestones(self, repo, cache)
 
     # --- census ------------------------------------------------------------------------------------
     def _census(self, request: PullSpec, pulled: set[str], seen: set[str], unmapped: set[str],

@@ -16,9 +16,9 @@ from pydantic import SecretStr
 from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, TrackerError
 from connector.http import RetryPolicy
 from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
-from connector.pages import PAGE_WORKERS, prefetched
+from connector.pages import PAGE_WORKERS, fetch_in_order, prefetched
 from connector.trackers import isolation
-from connector.trackers.jira import access, checks
+from connector.trackers.jira import access, checks, metadata
 from connector.trackers.jira.config import JiraTrackerSettings
 from connector.trackers.jira.hierarchy import descendant_pages
 from connector.trackers.jira.http import JiraHttp
@@ -28,9 +28,7 @@ from connector.trackers.jira.normalize import (
     MalformedPayload,
     Normalizer,
     adf_text,
-    discover_fields,
     epic_milestone,
-    sprint_milestone,
     version_milestone,
 )
 from connector.trackers.jira.search import (
@@ -54,14 +52,14 @@ from connector.values import (
 
 log = logging.getLogger(__name__)
 
-AGILE = "/rest/agile/1.0"
 _DEFAULT_POLICY = RetryPolicy()
 RECHECK_BATCH = 100  # ids per `id in (...)` census recheck
 
 
 class JiraAdapter:
-    """One configured Jira. Per pull: `/field` once per adapter, `/myself` once when any scope is
-    incremental, `serverInfo` once per adapter when `deployment` is not configured."""
+    """One configured Jira. Per pull: `/field` once per adapter and `/myself` once when any scope is
+    incremental, each only when the store's metadata cache has no unexpired answer (connector.trackers.
+    jira.metadata), `serverInfo` once per adapter when `deployment` is not configured."""
 
     kind = "jira"
 
@@ -104,13 +102,9 @@ class JiraAdapter:
             raise FatalAPIError(self.name, "reading /myself: the answer is not a user object")
         return me
 
-    def _field_ids(self) -> FieldIds:
+    def _field_ids(self, cache=None) -> FieldIds:
         if self._fields is None:
-            raw = self.http.get_json(f"{self.api}/field", what="listing fields", endpoint="GET /field")
-            try:
-                self._fields = discover_fields(raw)
-            except MalformedPayload as exc:
-                raise FatalAPIError(self.name, f"listing fields: {exc}") from None
+            self._fields = metadata.field_ids(self, cache)
         return self._fields
 
     check = access.checked_identity  # doctor's identity line, naming the cloud id on Cloud (jira/access.py)
@@ -130,17 +124,17 @@ class JiraAdapter:
     def _pull(self, request: PullSpec) -> PullResult:
         scopes = [s for s in request.scopes if s.tracker == self.name]
         self._notes = []
-        fields = self._field_ids()
+        cache = getattr(request, "metadata", None)
+        fields = self._field_ids(cache)
         normalizer = Normalizer(self.name, self.tracker.url, self.mapping, fields)
         since = {s.id: c.updated for s in scopes if not request.full and not getattr(s, "parent", None)
                  and (c := request.cursors.get(s.id)) is not None and c.updated is not None}
-        timezone = self._myself().get("timeZone") if since else None
+        timezone = metadata.timezone(self, cache) if since else None
         unmapped: set[str] = set()
         sprints: dict[str, Milestone] = {}  # from the items' sprint field: free, no request
-        pulls: list[ScopePull] = []
-        changed_projects: set[str] = set()
         guard = isolation.Isolated()
-        for scope in scopes:
+
+        def pull_scope(scope: Scope) -> tuple[ScopePull | None, set[str]]:
             previous = request.cursors.get(scope.id)
             start = since.get(scope.id)
             pages = (descendant_pages(self._search, scope.parent, fields.request_list(), scope.describe())
@@ -160,17 +154,27 @@ class JiraAdapter:
                 if items or not isolation.scope_local(exc, isolation.JQL_REFUSED):
                     raise
                 guard.record(exc, [scope])
-                continue
+                return None, set()
             prior = previous.updated if previous else None
             newest = max((i.updated for i in items.values()), default=None)
-            changed_projects |= {i.container for i in items.values() if prior is None or i.updated > prior}
+            changed = {i.container for i in items.values() if prior is None or i.updated > prior}
             cursor = Cursor(self.name, scope.id, updated=max((t for t in (newest, prior) if t), default=None),
                             etag=None, extra={"timezone": timezone} if timezone else {})
-            pulls.append(ScopePull(scope.id, tuple(items.values()), complete=start is None, cursor=cursor))
+            return ScopePull(scope.id, tuple(items.values()), complete=start is None, cursor=cursor), changed
+
+        # Cloud's token chains are sequential within a scope, so scopes are walked side by side (bounded);
+        # Data Center already fetches each scope's startAt pages concurrently
+        workers = self.tracker.concurrency if self.deployment == "cloud" else 1
+        pulls: list[ScopePull] = []
+        changed_projects: set[str] = set()
+        for scope_pull, changed in fetch_in_order(pull_scope, scopes, workers):
+            if scope_pull is not None:  # None: the scope failed alone (guard)
+                pulls.append(scope_pull)
+                changed_projects |= changed
         failures = guard.settle(len(pulls))
         all_items = {i.id: i for p in pulls for i in p.items}
         projects = {i.container for i in all_items.values()} if request.full else changed_projects
-        milestones = self._milestones(all_items, sprints, projects, agile=request.full)
+        milestones = self._milestones(all_items, sprints, projects, agile=request.full, cache=cache)
         census = {}
         if request.full and not failures:
             census = self._census(scopes, set(all_items), request.known_ids,
@@ -234,7 +238,7 @@ class JiraAdapter:
 
     # --- milestones ------------------------------------------------------------------------------
     def _milestones(self, items: dict[str, WorkItem], sprints: dict[str, Milestone], projects: set[str], *,
-                    agile: bool) -> list[Milestone]:
+                    agile: bool, cache=None) -> list[Milestone]:
         """Versions of `projects` (one paged call each), sprints, and epics among the items.
 
         Incremental pulls only refresh projects whose items really changed, so an unchanged pull costs
@@ -242,61 +246,19 @@ class JiraAdapter:
         """
         out: dict[str, Milestone] = {}
         for key in sorted(projects):
-            for raw in self._paged(f"{self.api}/project/{key}/version", f"versions of project {key}",
-                                   "GET /project/{key}/version"):
+            for raw in metadata.paged(self, f"{self.api}/project/{key}/version", f"versions of project {key}",
+                                      "GET /project/{key}/version"):
                 out.setdefault(f"version:{raw['id']}", version_milestone(self.name, raw, key, self.tracker.url))
         for m in sprints.values():
             out.setdefault(m.id, m)
         if agile:
-            for m in self._agile_sprints(sorted(projects)):
+            for m in metadata.agile_sprints(self, sorted(projects), cache, self._notes):
                 out[m.id] = m
         for item in items.values():
             if item.type == "Epic":
                 m = epic_milestone(item)
                 out.setdefault(m.id, m)
         return list(out.values())
-
-    def _agile_sprints(self, projects: list[str]) -> list[Milestone]:
-        out: list[Milestone] = []
-        try:
-            seen: set = set()  # a board spanning projects is listed under each; its sprints are read once
-            for key in projects:
-                boards = self._paged(f"{AGILE}/board", f"boards of project {key}", "GET /agile/board",
-                                     params={"projectKeyOrId": key, "type": "scrum"})
-                for board in boards:
-                    if board["id"] in seen:
-                        continue
-                    seen.add(board["id"])
-                    # a sprint belongs to its board's own project, not to the project we listed boards for
-                    home = (board.get("location") or {}).get("projectKey") or key
-                    for raw in self._paged(f"{AGILE}/board/{board['id']}/sprint", f"sprints of board {board['id']}",
-                                           "GET /agile/board/{id}/sprint", params={"state": "active,future,closed"}):
-                        out.append(sprint_milestone(self.name, raw, home, self.tracker.url))
-        except (AuthError, RateLimitExhausted):
-            raise
-        except FatalAPIError as exc:  # Jira Software absent or no board access: sprints from issues only
-            self._notes.append(f"sprints from the Agile API unavailable ({exc}); using the issues' sprint field")
-        return out
-
-    def _paged(self, path: str, what: str, endpoint: str, params: dict | None = None) -> list[dict]:
-        """startAt/isLast paging (versions, boards, sprints); a plain list answer is one page."""
-        out: list[dict] = []
-        start = 0
-        while True:
-            page = self.http.get_json(path, what=what, endpoint=endpoint,
-                                      params={**(params or {}), "startAt": start, "maxResults": 50})
-            if isinstance(page, list):
-                return out + [v for v in page if isinstance(v, dict)]
-            values = page.get("values") if isinstance(page, dict) else None
-            if not isinstance(values, list):
-                raise MalformedPayload(f"{what}: the answer has no `values` list")
-            out += [v for v in values if isinstance(v, dict) and "id" in v]
-            start += len(values)
-            total = page.get("total")
-            if not values or page.get("isLast") is True or (isinstance(total, int) and start >= total):
-                return out
-            if page.get("isLast") is None and total is None:
-                return out
 
     # --- writing ---------------------------------------------------------------------------------
     def push_labels(self, change: LabelChange) -> WriteResult:

@@ -19,6 +19,7 @@ class JiraTrackerSettings(TrackerSettings):
     email: str | None = None
     notify: bool = False  # true: label edits email watchers as Jira does by default (notifyUsers / sendBulkNotification)
     bulk: bool = True  # Jira Cloud: same-label-set changes as bulk edits (POST /bulk/issues/fields)
+    concurrency: int = Field(4, ge=1, le=16)  # Jira Cloud: scopes whose token chains are walked at once
     bulk_poll_limit: float = Field(300.0, gt=0, le=3600)  # seconds to wait for one bulk task before leaving it
     # Jira Cloud service accounts: scoped API tokens work only through the Atlassian API gateway, so API
     # calls go to GATEWAY/{cloud_id} (or `api_url`, which wins: a proxy, the sandbox); `url` stays the
