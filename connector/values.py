@@ -117,6 +117,8 @@ class PullSpec:
     # ids of the milestone scopes (not watch scopes): where a tracker pays per item for blockers (GitHub), it
     # reads them only for items of these; None: for every item
     planned: frozenset[str] | None = None
+    # census: each stored item's (updated, blockers), so an unchanged blocked item is not read again (GitHub)
+    known_blockers: dict = field(default_factory=dict, compare=False, repr=False)
     # the store's cache of this tracker's metadata (connector.store.metadata.MetadataCache), None: no cache
     metadata: Any = field(default=None, compare=False, repr=False)
 

@@ -133,7 +133,7 @@ class GithubAdapter:
     def pull(self, request: PullSpec) -> PullResult:
         scopes, milestones, seen = [], [], set()
         unmapped, notes = set(), []  # raw statuses the mapping fell back for; warnings for the log
-        self._blocked: set[str] = set()  # ids of open items with open blockers (hierarchy.fill_blockers)
+        self._blocked: dict[str, int] = {}  # open items with open blockers: id -> how many (hierarchy.fill_blockers)
         guard = isolation.Isolated()  # a repository or parent gone or hidden fails alone
         for repo in repos_for_scopes(request.scopes, self.name):
             scope_id = repo_scope_id(self.name, repo)
@@ -187,8 +187,8 @@ class GithubAdapter:
                 item, fell_back = item_from_github(raw, tracker=self.name, repo=repo, mapping=self.mapping)
                 if fell_back:
                     unmapped.add(item.raw_status)
-                if open_blockers(raw) and item.is_open:
-                    self._blocked.add(item.id)
+                if (count := open_blockers(raw)) and item.is_open:
+                    self._blocked[item.id] = count
                 shifted = shifted or item.id in by_id
                 by_id[item.id] = item  # an item updated while we paged shows up again later: keep the last
         items = tuple(by_id.values())

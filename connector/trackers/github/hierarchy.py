@@ -38,7 +38,7 @@ def _pages(adapter, path: str, what: str, missing: str | None = None) -> list[di
     return out
 
 
-def pull_parent(adapter, scope, unmapped: set[str], blocked: set[str]) -> ScopePull:
+def pull_parent(adapter, scope, unmapped: set[str], blocked: dict[str, int]) -> ScopePull:
     """Every descendant of the scope's parent, level by level (each issue once), as one complete ScopePull."""
     items: dict[str, WorkItem] = {}
     level, seen = [scope.parent_key], {scope.parent_key.casefold()}
@@ -58,8 +58,8 @@ def pull_parent(adapter, scope, unmapped: set[str], blocked: set[str]) -> ScopeP
                     continue
                 seen.add(item.key.casefold())
                 items[item.id] = item
-                if open_blockers(raw) and item.is_open:
-                    blocked.add(item.id)
+                if (count := open_blockers(raw)) and item.is_open:
+                    blocked[item.id] = count
                 if ((raw.get("sub_issues_summary") or {}).get("total") or 0) > 0:
                     below.append(item.key)
         level = below
@@ -70,18 +70,26 @@ def pull_parent(adapter, scope, unmapped: set[str], blocked: set[str]) -> ScopeP
                      cursor=Cursor(adapter.name, scope.id, updated=newest))
 
 
-def fill_blockers(adapter, pulls: Iterable[ScopePull], blocked: set[str], request=None) -> list[ScopePull]:
-    """Each item noted in `blocked` gets its blockers (one read per item, however many scopes hold it), when a
-    milestone scope of `request.planned` holds it: an item only in watch scopes changes no milestone."""
+def fill_blockers(adapter, pulls: Iterable[ScopePull], blocked: dict[str, int], request=None) -> list[ScopePull]:
+    """Each item noted in `blocked` (id -> its open blockers, by the list's summary) gets its blockers (one read
+    per item, however many scopes hold it), when a milestone scope of `request.planned` holds it: an item only
+    in watch scopes changes no milestone. An item the store holds unchanged (same `updated`) with as many open
+    blockers as its summary now counts keeps its stored blockers (`request.known_blockers`, given on a census):
+    a full pull re-reads only what changed."""
     pulls = list(pulls)
     if request is not None and request.planned is not None:
         blocked = _planned(pulls, blocked, request)
     found: dict[str, tuple[Blocker, ...]] = {}
+    known = getattr(request, "known_blockers", None) or {}
     out = []
     for pull in pulls:
         items = []
         for item in pull.items:
             if item.id in blocked:
+                stored = known.get(item.id)
+                if item.id not in found and stored is not None and stored[0] == item.updated \
+                        and sum(b.open for b in stored[1]) == blocked[item.id]:
+                    found[item.id] = stored[1]  # unchanged since it was read: no request
                 if item.id not in found:
                     repo, number = split_key(item.key)
                     path = f"/repos/{repo}/issues/{number}/dependencies/blocked_by"
@@ -95,11 +103,11 @@ def fill_blockers(adapter, pulls: Iterable[ScopePull], blocked: set[str], reques
     return out
 
 
-def _planned(pulls: list[ScopePull], blocked: set[str], request) -> set[str]:
+def _planned(pulls: list[ScopePull], blocked: dict[str, int], request) -> dict[str, int]:
     scopes = [s for s in request.scopes if s.id in request.planned and not s.remote]
-    out = set()
+    out: dict[str, int] = {}
     for pull in pulls:
         for item in pull.items:
             if item.id in blocked and (pull.scope_id in request.planned or any(s.matches(item) for s in scopes)):
-                out.add(item.id)
+                out[item.id] = blocked[item.id]
     return out
