@@ -3,8 +3,8 @@
 Pure. A tracker is current when this run pulled it successfully, or (not pulled this run) when its
 last recorded pull succeeded; a remote scope (JQL) never pulled has no members yet and is not current
 either, nor is a scope that failed alone this run (a repository gone, a JQL rejected) while the rest
-of its tracker was pulled. A milestone with such a scope is *held*: no item in it changes labels on any tracker, and the
-report shows its last confirmed health, marked as not current.
+of its tracker was pulled. A milestone with such a scope is *held*: no item in it changes labels on
+any tracker, and the report shows its last confirmed health, marked as not current.
 """
 
 from __future__ import annotations
