@@ -148,18 +148,20 @@ def test_quota_limit_stops_with_the_reset_time(rsps, _no_real_sleep):
 def test_burst_limit_slows_that_endpoint_only_and_recovers(rsps, _no_real_sleep):
     # was: every later search spaced 1 s apart for the rest of the run; now the pace halves (100 -> 50
     # requests/s) on the burst 429 and climbs back with each success
-    fx.add_basics(rsps, timezone="UTC")
+    fx.add_basics(rsps)
     issues = fx.cloud_issues()
     rsps.get(SEARCH_JQL, status=429, headers={"Retry-After": "2", "RateLimit-Reason": "jira-burst-based"})
     rsps.get(SEARCH_JQL, json=fx.cloud_page(issues[:2], token="t1"))
     rsps.get(SEARCH_JQL, json=fx.cloud_page(issues[2:4], is_last=True))
-    fx.add_versions(rsps, "EE")  # another endpoint: not paced
+    # the census then probes a stored id the pull did not return: another endpoint, not paced
+    rsps.get(f"{fx.BASE}/rest/api/3/issue/99999", status=404, json={"errorMessages": ["gone"], "errors": {}})
     adapter = fx.adapter()
-    pull_since(adapter, when=datetime(2020, 1, 1, tzinfo=UTC))
+    result = adapter.pull(PullSpec(scopes=(SCOPE,), cursors={}, full=True, known_ids=frozenset({"99999"})))
+    assert [g.id for g in result.gone] == ["99999"]
     # the retry waits Retry-After (a minimum); later searches wait at most one slot at 50/s
     assert _no_real_sleep[0] == 2.0 and all(s <= 1 / 50 for s in _no_real_sleep[1:])
     assert adapter.http.pacer.rate("GET /search/jql") == 50 + 2 * 5  # two successes since, +5/s each
-    assert adapter.http.pacer.rate("GET /project/{key}/version") is None
+    assert adapter.http.pacer.rate("GET /issue/{id}") is None
 
 
 def test_explicit_timeouts_on_every_request(rsps):

@@ -56,8 +56,9 @@ def test_legacy_server_sprint_strings_and_odd_points_do_not_fail(refdata):
     item = normalizer.item(raw, unmapped)
     assert item.sprint == "Sprint 4" and item.estimate is None and item.status is Status.TODO
     assert unmapped == set()  # "To Do" is named in the shipped mapping
-    sprints = normalizer.sprint_milestones([raw], {raw["id"]: "DZFNK0168"})
-    assert [(m.name, m.state) for m in sprints] == [("Sprint 3", "closed"), ("Sprint 4", "active")]
+    carried = [m for m, _ in normalizer.carried_milestones([raw], {raw["id"]: "DZFNK0168"})]
+    assert [(m.name, m.state, str(m.due)) for m in carried if m.kind == "sprint"] == [
+        ("Sprint 3", "closed", "2023-05-15"), ("Sprint 4", "active", "2023-05-29")]
 
 
 def test_epoch_millisecond_cursor_when_the_account_has_no_timezone():

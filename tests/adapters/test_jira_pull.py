@@ -34,8 +34,6 @@ def incremental(scope: Scope, updated: datetime) -> PullSpec:
 def test_recorded_cloud_issues_normalize(rsps):
     fx.add_basics(rsps, timezone="Asia/Shanghai")
     rsps.get(SEARCH_JQL, json=fx.cloud_page(fx.cloud_issues(), is_last=True))
-    for key in ("EE", "K5"):  # both projects changed since the cursor: their versions are refreshed
-        rsps.get(f"{fx.BASE}/rest/api/3/project/{key}/version", json={"isLast": True, "values": []})
     result = fx.adapter().pull(incremental(SCOPE, datetime(2021, 3, 1, tzinfo=UTC)))
     items = {i.key: i for i in result.all_items().values()}
     assert len(items) == 33
@@ -63,8 +61,7 @@ def test_cloud_epic_from_parent_when_the_site_has_no_epic_link(rsps):
     fx.add_basics(rsps, fields=fx.field_list(epic_link=False))
     raw = fx.issue("K5-2")
     rsps.get(SEARCH_JQL, json=fx.cloud_page([raw]))
-    for path in ("rest/api/3/project/K5/version", "rest/agile/1.0/board"):
-        rsps.get(f"{fx.BASE}/{path}", json={"isLast": True, "values": []})
+    fx.add_no_milestones(rsps, ["EE"])  # the scope names EE's v2.7.0, which K5-2 does not carry
     item = next(iter(fx.adapter().pull(PullSpec(scopes=(SCOPE,), cursors={}, full=True)).all_items().values()))
     assert item.epic == "K5-1"  # parent of issuetype Epic
 
@@ -74,7 +71,6 @@ def test_server_string_and_cloud_adf_descriptions_yield_github_links(rsps):
     server_raw = fx.server_issues()[0]
     server_raw["fields"]["description"] += " fixed by https://github.com/acme/checkout-web/issues/12 and acme/api#7"
     rsps.get(f"{fx.SERVER_BASE}/rest/api/2/search", json=fx.server_page([server_raw], 0, 1))
-    fx.add_versions(rsps, "DZFNK0168", base=fx.SERVER_BASE, api="2")
     result = fx.adapter(url=fx.SERVER_BASE, deployment="server", auth="bearer").pull(
         incremental(SCOPE, datetime(2023, 1, 1, tzinfo=UTC)))
     item = next(iter(result.all_items().values()))
@@ -90,7 +86,6 @@ def test_adf_description_links_are_found(rsps):
         {"type": "paragraph", "content": [{"type": "text", "text": "see acme/web#45 and "},
                                           {"type": "inlineCard", "attrs": {"url": "https://github.com/acme/api/pull/9"}}]}]}
     rsps.get(SEARCH_JQL, json=fx.cloud_page([raw], is_last=True))
-    fx.add_versions(rsps, "EE")
     item = next(iter(fx.adapter().pull(incremental(SCOPE, datetime(2021, 1, 1, tzinfo=UTC))).all_items().values()))
     assert set(item.links) == {"acme/web#45", "acme/api#9"}
 
@@ -104,7 +99,6 @@ def test_cloud_paging_follows_tokens_ignores_total_and_stops_without_is_last_or_
     rsps.get(SEARCH_JQL, json=fx.cloud_page(issues[:5], token="tok-1", is_last=False, total=5))
     rsps.get(SEARCH_JQL, json=fx.cloud_page(issues[5:20], token="tok-2"))
     rsps.get(SEARCH_JQL, json=fx.cloud_page(issues[20:]))  # last page: neither isLast nor nextPageToken
-    fx.add_versions(rsps, "EE", "K5")
     result = fx.adapter().pull(incremental(SCOPE, datetime(2021, 1, 1, tzinfo=UTC)))
     assert len(result.all_items()) == 33
     calls = fx.calls_to(rsps, "/rest/api/3/search/jql")
@@ -127,7 +121,6 @@ def test_deployment_type_picks_the_server_search_with_startat(rsps):
     rsps.get(url, json=fx.server_page(issues[:10], 0, 22, max_results=10))
     rsps.get(url, json=fx.server_page(issues[10:20], 10, 22, max_results=10))
     rsps.get(url, json=fx.server_page(issues[20:], 20, 22, max_results=10))
-    fx.add_versions(rsps, "DZFNK0168", base=fx.SERVER_BASE, api="2")
     a = fx.adapter(url=fx.SERVER_BASE, deployment=None, auth="bearer")
     result = a.pull(incremental(SCOPE, datetime(2023, 1, 1, tzinfo=UTC)))
     assert len(result.all_items()) == 22 and a.deployment == "server"
@@ -139,7 +132,6 @@ def test_deployment_type_cloud_picks_enhanced_search(rsps):
     rsps.get(f"{fx.BASE}/rest/api/2/serverInfo", json={"deploymentType": "Cloud", "versionNumbers": [1001, 0, 0]})
     fx.add_basics(rsps, timezone="UTC")
     rsps.get(SEARCH_JQL, json=fx.cloud_page(fx.cloud_issues()[:3], is_last=True))
-    fx.add_versions(rsps, "EE")
     result = fx.adapter(deployment=None).pull(incremental(SCOPE, datetime(2021, 1, 1, tzinfo=UTC)))
     assert len(result.all_items()) == 3
 
@@ -170,7 +162,6 @@ def test_overlap_duplicates_are_deduplicated_and_the_cursor_is_the_newest_update
     newer_a["fields"]["updated"] = "2021-03-28T16:10:00.000+0800"
     rsps.get(SEARCH_JQL, json=fx.cloud_page([a, b], token="t"))
     rsps.get(SEARCH_JQL, json=fx.cloud_page([newer_a], is_last=True))  # EE-1 edited while we paged
-    fx.add_versions(rsps, "EE")
     result = fx.adapter().pull(incremental(SCOPE, datetime(2021, 3, 28, 8, 0, tzinfo=UTC)))
     items = result.scopes[0].items
     assert sorted(i.key for i in items) == ["EE-1", "EE-2"]
@@ -196,9 +187,10 @@ def test_incremental_pull_with_nothing_changed_costs_one_search_per_scope(rsps):
     rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))
     a = fx.adapter()
     result = a.pull(PullSpec(scopes=scopes, cursors={s.id: Cursor("jira", s.id, updated=seen_at) for s in scopes}))
-    # constants: /field and /myself; then one search per scope; no milestone calls (nothing new)
-    assert a.stats.requests == 2 + len(scopes)
-    assert not [m for m in result.milestones if m.kind == "version"] and a.stats.writes == 0
+    # constants: /field and /myself; then one search per scope; no milestone calls (the overlap's EE-1
+    # brings its version along)
+    assert a.stats.requests == 2 + len(scopes) and a.stats.writes == 0
+    assert [m.name for m in result.milestones if m.kind == "version"] == ["v2.7.0"]
 
 
 def test_full_pull_of_n_issues_costs_ceil_n_over_page_searches_plus_constants(rsps):
@@ -208,7 +200,6 @@ def test_full_pull_of_n_issues_costs_ceil_n_over_page_searches_plus_constants(rs
     for start in range(0, n, 100):
         last = start + 100 >= n
         rsps.get(SEARCH_JQL, json=fx.cloud_page(raws[start:start + 100], token=None if last else f"p{start}"))
-    fx.add_no_milestones(rsps, ["EE"])
     a = fx.adapter()
     result = a.pull(PullSpec(scopes=(SCOPE,), cursors={}, full=True))
     assert len(result.all_items()) == n and result.scopes[0].complete and result.census
@@ -216,8 +207,8 @@ def test_full_pull_of_n_issues_costs_ceil_n_over_page_searches_plus_constants(rs
     assert len(full_pages) == math.ceil(n / 100)
     # the full pull is the census: no second, id-only pass over the same scope (issue #16)
     assert not [c for c in fx.calls_to(rsps, "/rest/api/3/search/jql") if fx.query(c)["fields"] == "id"]
-    # constants: /field, one versions call and one boards call for the one project
-    assert a.stats.requests == math.ceil(n / 100) + 3
+    # one constant: /field (the versions and sprints come with the items, v2.7.0 among them)
+    assert a.stats.requests == math.ceil(n / 100) + 1
 
 
 # --- census: moves and deletions ------------------------------------------------------------------
@@ -226,7 +217,6 @@ def test_census_marks_deleted_and_moved_issues(rsps):
     fx.add_basics(rsps)
     present = fx.issue("EE-2")
     rsps.get(SEARCH_JQL, json=fx.cloud_page([present], is_last=True))
-    fx.add_no_milestones(rsps, ["EE"])
     rsps.get(f"{fx.BASE}/rest/api/3/issue/10063", status=404,
              json={"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}})
     rsps.get(f"{fx.BASE}/rest/api/3/issue/10065", json={"id": "10065", "key": "BETA-5", "fields": {}})
@@ -244,36 +234,48 @@ def test_census_marks_deleted_and_moved_issues(rsps):
 def test_census_does_not_mark_an_issue_a_scope_still_matches(rsps):
     fx.add_basics(rsps)
     rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))  # the pull missed it (lagging index)
+    fx.add_no_milestones(rsps, ["EE"])  # no item carries the scope's v2.7.0: its project's versions
     rsps.get(f"{fx.BASE}/rest/api/3/issue/10065", json={"id": "10065", "key": "EE-3", "fields": {}})
     rsps.get(SEARCH_JQL, json=fx.cloud_page([{"id": "10065"}], is_last=True))  # but the recheck finds it
     result = fx.adapter().pull(PullSpec(scopes=(SCOPE,), cursors={}, known_ids=frozenset({"10065"}), full=True))
     assert result.gone == () and "10065" in result.seen_ids
 
 
-def test_full_pull_reads_versions_and_sprints_from_the_agile_api(rsps):
+def test_full_pull_takes_versions_and_sprints_from_the_items_and_asks_neither_api(rsps):
+    fx.add_basics(rsps)
+    raws = [fx.issue("EE-1"), fx.issue("K5-2")]
+    rsps.get(SEARCH_JQL, json=fx.cloud_page(raws, is_last=True))
+    result = fx.adapter().pull(PullSpec(scopes=(SCOPE,), cursors={}, full=True))
+    assert len(rsps.calls) == 2  # /field and the one search: no versions API, no Agile API
+    versions = {m.name: m for m in result.milestones if m.kind == "version"}
+    # the recorded fixVersions entry: {"id": "10026", "name": "v2.7.0", "released": true, "releaseDate": ...}
+    carried = raws[0]["fields"]["fixVersions"][0]
+    assert versions["v2.7.0"].id == f"version:{carried['id']}" and versions["v2.7.0"].container == "EE"
+    assert versions["v2.7.0"].state == "released" and str(versions["v2.7.0"].due) == carried["releaseDate"]
+    sprints = {m.name: m for m in result.milestones if m.kind == "sprint"}
+    assert sprints["EE Sprint 7"].state == "closed" and sprints["EE Sprint 7"].due == date(2020, 6, 26)
+    assert sprints["K5 Sprint 1"].container == "K5"
+
+
+def test_a_named_version_no_item_carries_is_read_from_its_projects_version_list(rsps):
     fx.add_basics(rsps)
     raw = fx.issue("EE-2")
+    raw["fields"]["fixVersions"] = []  # the scope's v2.7.0 has no issue left
     rsps.get(SEARCH_JQL, json=fx.cloud_page([raw], is_last=True))
     project = fx.mock_json("project.json")
     rsps.get(f"{fx.BASE}/rest/api/3/project/EE/version",
              json={"startAt": 0, "maxResults": 50, "total": len(project["versions"]), "isLast": True,
                    "values": project["versions"]})
-    boards = fx.mock_json("all_boards.json")
-    boards["values"] = [b for b in boards["values"] if b["type"] == "scrum"][:1]
-    rsps.get(f"{fx.BASE}/rest/agile/1.0/board", json=boards)
-    rsps.get(f"{fx.BASE}/rest/agile/1.0/board/{boards['values'][0]['id']}/sprint", json=fx.mock_json("sprints.json"))
     result = fx.adapter().pull(PullSpec(scopes=(SCOPE,), cursors={}, full=True))
     versions = [m for m in result.milestones if m.kind == "version"]
-    assert len(versions) == len(project["versions"])
+    assert {m.id for m in versions} == {f"version:{v['id']}" for v in project["versions"]}
     assert all(m.state in ("released", "unreleased", "archived") for m in versions)
-    sprints = {m.name: m for m in result.milestones if m.kind == "sprint"}
-    assert sprints["Iteration-13-2"].state == "active" and sprints["Iteration-13-2"].due == date(2016, 6, 28)
-    assert "Minimal Example Sprint" in sprints
 
 
 def test_census_keeps_an_issue_that_only_left_the_scopes(rsps):
     fx.add_basics(rsps)
     rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))
+    fx.add_no_milestones(rsps, ["EE"])
     rsps.get(f"{fx.BASE}/rest/api/3/issue/10065", json={"id": "10065", "key": "EE-3", "fields": {}})
     rsps.get(SEARCH_JQL, json=fx.cloud_page([], is_last=True))
     result = fx.adapter().pull(PullSpec(scopes=(SCOPE,), cursors={}, known_ids=frozenset({"10065"}), full=True,

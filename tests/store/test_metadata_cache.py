@@ -27,11 +27,12 @@ def test_entries_are_kept_per_tracker_until_they_expire(store):
 
 def test_a_census_refreshes_entries_older_than_half_the_ttl(store):
     cache = MetadataCache(store, "jira", now=T0)
-    cache.put("boards:CHK", [[1, "CHK"]])
+    versions = [{"id": "1", "name": "Beta"}]
+    cache.put("versions:CHK", versions)
     cache.flush()
-    assert MetadataCache(store, "jira", now=T0 + timedelta(hours=11), census=True).get("boards:CHK") == [[1, "CHK"]]
-    assert MetadataCache(store, "jira", now=T0 + timedelta(hours=13), census=True).get("boards:CHK") is None
-    assert MetadataCache(store, "jira", now=T0 + timedelta(hours=13)).get("boards:CHK") == [[1, "CHK"]]
+    assert MetadataCache(store, "jira", now=T0 + timedelta(hours=11), census=True).get("versions:CHK") == versions
+    assert MetadataCache(store, "jira", now=T0 + timedelta(hours=13), census=True).get("versions:CHK") is None
+    assert MetadataCache(store, "jira", now=T0 + timedelta(hours=13)).get("versions:CHK") == versions
 
 
 def test_an_unreadable_row_is_treated_as_absent(store):

@@ -29,6 +29,7 @@ from connector.trackers.jira.normalize import (
     Normalizer,
     adf_text,
     epic_milestone,
+    file_carried,
     version_milestone,
 )
 from connector.trackers.jira.search import (
@@ -131,10 +132,9 @@ class JiraAdapter:
                  and (c := request.cursors.get(s.id)) is not None and c.updated is not None}
         timezone = metadata.timezone(self, cache) if since else None
         unmapped: set[str] = set()
-        sprints: dict[str, Milestone] = {}  # from the items' sprint field: free, no request
         guard = isolation.Isolated()
 
-        def pull_scope(scope: Scope) -> tuple[ScopePull | None, set[str]]:
+        def pull_scope(scope: Scope) -> tuple[ScopePull | None, list[tuple[Milestone, str]]]:
             previous = request.cursors.get(scope.id)
             start = since.get(scope.id)
             pages = (descendant_pages(self._search, scope.parent, fields.request_list(), scope.describe())
@@ -142,39 +142,37 @@ class JiraAdapter:
                      self._search(incremental_jql(scope, start, self.overlap_minutes, timezone) if start is not None
                                   else full_jql(scope), fields.request_list(), PAGE_SIZE, scope.describe()))
             items: dict[str, WorkItem] = {}
+            carried: list[tuple[Milestone, str]] = []  # versions and sprints the items carry: no request
             try:
                 for page in pages:  # a parent scope is read whole each time (jira/hierarchy.py)
                     page_items = [normalizer.item(raw, unmapped) for raw in page]
                     for item in page_items:
                         if item.id not in items or item.updated >= items[item.id].updated:  # overlap dedupe
                             items[item.id] = item
-                    for m in normalizer.sprint_milestones(page, {i.id: i.container for i in page_items}):
-                        sprints.setdefault(m.id, m)
+                    carried += normalizer.carried_milestones(page, {i.id: i.container for i in page_items})
             except FatalAPIError as exc:  # a JQL Jira rejects (400 to the first page: none read) fails alone
                 if items or not isolation.scope_local(exc, isolation.JQL_REFUSED):
                     raise
                 guard.record(exc, [scope])
-                return None, set()
+                return None, []
             prior = previous.updated if previous else None
             newest = max((i.updated for i in items.values()), default=None)
-            changed = {i.container for i in items.values() if prior is None or i.updated > prior}
             cursor = Cursor(self.name, scope.id, updated=max((t for t in (newest, prior) if t), default=None),
                             etag=None, extra={"timezone": timezone} if timezone else {})
-            return ScopePull(scope.id, tuple(items.values()), complete=start is None, cursor=cursor), changed
+            return ScopePull(scope.id, tuple(items.values()), complete=start is None, cursor=cursor), carried
 
         # Cloud's token chains are sequential within a scope, so scopes are walked side by side (bounded);
         # Data Center already fetches each scope's startAt pages concurrently
         workers = self.tracker.concurrency if self.deployment == "cloud" else 1
         pulls: list[ScopePull] = []
-        changed_projects: set[str] = set()
-        for scope_pull, changed in fetch_in_order(pull_scope, scopes, workers):
+        carried: list[tuple[Milestone, str]] = []
+        for scope_pull, found in fetch_in_order(pull_scope, scopes, workers):
             if scope_pull is not None:  # None: the scope failed alone (guard)
                 pulls.append(scope_pull)
-                changed_projects |= changed
+                carried += found
         failures = guard.settle(len(pulls))
         all_items = {i.id: i for p in pulls for i in p.items}
-        projects = {i.container for i in all_items.values()} if request.full else changed_projects
-        milestones = self._milestones(all_items, sprints, projects, agile=request.full, cache=cache)
+        milestones = self._milestones(all_items, file_carried(carried), scopes if request.full else [], cache=cache)
         census = {}
         if request.full and not failures:
             census = self._census(scopes, set(all_items), request.known_ids,
@@ -237,23 +235,28 @@ class JiraAdapter:
         return {"seen": seen, "gone": gone}
 
     # --- milestones ------------------------------------------------------------------------------
-    def _milestones(self, items: dict[str, WorkItem], sprints: dict[str, Milestone], projects: set[str], *,
-                    agile: bool, cache=None) -> list[Milestone]:
-        """Versions of `projects` (one paged call each), sprints, and epics among the items.
+    def _milestones(self, items: dict[str, WorkItem], carried: dict[str, Milestone], scopes: list[Scope], *,
+                    cache=None) -> list[Milestone]:
+        """The versions and sprints the items carry (free), the epics among them, and a project's version
+        list only where a full pull's scope names a version (`fixVersion = "Beta"`) that no item carries:
+        an empty version still has a date to compare with the plan. That list is cached (`versions:<KEY>`);
+        an incremental pull (`scopes` empty) asks nothing, the stored versions stand until the census.
 
-        Incremental pulls only refresh projects whose items really changed, so an unchanged pull costs
-        nothing here; the full pull (census) refreshes every project and asks the Agile API for sprints.
+        The items carry every version and sprint they are in, with its current dates and state, so a full
+        pull (census) refreshes all of them without asking; the Agile API would add only sprints no issue
+        is in, which nothing here uses.
         """
-        out: dict[str, Milestone] = {}
-        for key in sorted(projects):
-            for raw in metadata.paged(self, f"{self.api}/project/{key}/version", f"versions of project {key}",
-                                      "GET /project/{key}/version"):
+        out = dict(carried)
+        have = {(m.container.casefold(), m.name.casefold()) for m in carried.values() if m.kind == "version"}
+        wanted = sorted({project.upper() for scope in scopes for kind, name, projects in scope.named_milestones()
+                         if kind == "version" for project in projects if (project, name.casefold()) not in have})
+        for key in wanted:
+            raws = metadata.cached(cache, f"versions:{key}", lambda key=key: [
+                {k: raw.get(k) for k in ("id", "name", "released", "archived", "releaseDate", "startDate")}
+                for raw in metadata.paged(self, f"{self.api}/project/{key}/version", f"versions of project {key}",
+                                          "GET /project/{key}/version")])
+            for raw in raws:
                 out.setdefault(f"version:{raw['id']}", version_milestone(self.name, raw, key, self.tracker.url))
-        for m in sprints.values():
-            out.setdefault(m.id, m)
-        if agile:
-            for m in metadata.agile_sprints(self, sorted(projects), cache, self._notes):
-                out[m.id] = m
         for item in items.values():
             if item.type == "Epic":
                 m = epic_milestone(item)

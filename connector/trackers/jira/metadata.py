@@ -1,18 +1,16 @@
 """Jira metadata a pull needs besides the issues, read through the store's metadata cache
-(connector.store.metadata): the custom field ids (`/field`), the account timezone (`/myself`) and the
-scrum boards of each project (Agile API). A quiet incremental pull then costs one search per scope.
+(connector.store.metadata): the custom field ids (`/field`), the account timezone (`/myself`) and, only
+where a scope names a version no item carries, that project's version list. A quiet incremental pull
+then costs one search per scope.
 
-Sprints themselves are not cached: a census reads each board's sprints (one paged call per board) and
-the items' sprint field carries the rest for free.
+Versions and sprints are otherwise read from the items themselves (`fixVersions` and the sprint field
+carry their dates and state), so neither the versions API nor the Agile API is asked on a pull.
 """
 
 from __future__ import annotations
 
-from connector.errors import AuthError, FatalAPIError, RateLimitExhausted
-from connector.model import Milestone
-from connector.trackers.jira.normalize import FieldIds, MalformedPayload, discover_fields, sprint_milestone
-
-AGILE = "/rest/agile/1.0"
+from connector.errors import FatalAPIError
+from connector.trackers.jira.normalize import FieldIds, MalformedPayload, discover_fields
 
 
 def cached(cache, name: str, fetch):
@@ -40,31 +38,6 @@ def field_ids(adapter, cache) -> FieldIds:
 def timezone(adapter, cache) -> str | None:
     """The account's profile timezone (JQL reads offset-less literals in it)."""
     return cached(cache, "myself", lambda: {"timeZone": adapter._myself().get("timeZone")}).get("timeZone")
-
-
-def agile_sprints(adapter, projects: list[str], cache, notes: list[str]) -> list[Milestone]:
-    """Every sprint of the scrum boards listed for `projects`, each under its board's own project."""
-    out: list[Milestone] = []
-    try:
-        seen: set = set()  # a board spanning projects is listed under each; its sprints are read once
-        for key in projects:
-            boards = cached(cache, f"boards:{key}", lambda key=key: [
-                [b["id"], (b.get("location") or {}).get("projectKey") or key]
-                for b in paged(adapter, f"{AGILE}/board", f"boards of project {key}", "GET /agile/board",
-                               params={"projectKeyOrId": key, "type": "scrum"})])
-            for board_id, home in boards:
-                if board_id in seen:
-                    continue
-                seen.add(board_id)
-                # a sprint belongs to its board's own project, not to the project we listed boards for
-                for raw in paged(adapter, f"{AGILE}/board/{board_id}/sprint", f"sprints of board {board_id}",
-                                 "GET /agile/board/{id}/sprint", params={"state": "active,future,closed"}):
-                    out.append(sprint_milestone(adapter.name, raw, home, adapter.tracker.url))
-    except (AuthError, RateLimitExhausted):
-        raise
-    except FatalAPIError as exc:  # Jira Software absent or no board access: sprints from issues only
-        notes.append(f"sprints from the Agile API unavailable ({exc}); using the issues' sprint field")
-    return out
 
 
 def paged(adapter, path: str, what: str, endpoint: str, params: dict | None = None) -> list[dict]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from connector.model import Blocker, Milestone, WorkItem
@@ -233,17 +233,37 @@ class Normalizer:
             out.append(Blocker(str(other.get("id", "")), str(other.get("key", "")), is_open))
         return tuple(out)
 
-    def sprint_milestones(self, raws: Iterable[dict], project_of: dict[str, str]) -> list[Milestone]:
-        """Sprints as the items' sprint field shows them (free: no request), one per sprint id."""
-        out: dict[str, Milestone] = {}
-        if not self.fields.sprint:
-            return []
+    def carried_milestones(self, raws: Iterable[dict], project_of: dict[str, str]) -> list[tuple[Milestone, str]]:
+        """The versions (`fixVersions`: id, name, released, archived, releaseDate) and sprints (the sprint
+        field: id, name, state, dates) the items carry, free (no request), as (milestone filed under the
+        carrying item's project, item id) pairs: `file_carried` picks one per id."""
+        out: list[tuple[Milestone, str]] = []
         for raw in raws:
-            container = project_of.get(str(raw.get("id")), "")
-            for s in _sprint_dicts((raw.get("fields") or {}).get(self.fields.sprint)):
-                if s.get("id") is not None and str(s["id"]) not in out:
-                    out[str(s["id"])] = sprint_milestone(self.tracker, s, container, self.base_url)
-        return list(out.values())
+            fields, item_id = raw.get("fields") or {}, str(raw.get("id"))
+            container = project_of.get(item_id, "")
+            for v in fields.get("fixVersions") or ():
+                if isinstance(v, dict) and v.get("id") is not None and v.get("name"):
+                    out.append((version_milestone(self.tracker, v, container, self.base_url), item_id))
+            for s in _sprint_dicts(fields.get(self.fields.sprint)) if self.fields.sprint else ():
+                if s.get("id") is not None:
+                    out.append((sprint_milestone(self.tracker, s, container, self.base_url), item_id))
+        return out
+
+
+def file_carried(found: Iterable[tuple[Milestone, str]]) -> dict[str, Milestone]:
+    """One milestone per id from the items' copies, filed under the project most of its items are in
+    (ties: the first key): a sprint of a board whose filter spans projects stays under the board's
+    own project, whatever order the scopes were read in. A version is in one project already."""
+    first: dict[str, Milestone] = {}
+    votes: dict[str, dict[str, set[str]]] = {}
+    for m, item_id in found:
+        first.setdefault(m.id, m)
+        votes.setdefault(m.id, {}).setdefault(m.container, set()).add(item_id)
+    out = {}
+    for key, m in first.items():
+        home = max(sorted(votes[key]), key=lambda c, key=key: len(votes[key][c]))
+        out[key] = m if m.container == home else replace(m, container=home)
+    return out
 
 
 def version_milestone(tracker: str, raw: dict, project_key: str, base_url: str) -> Milestone:
