@@ -35,16 +35,20 @@ def pull_tracker(run: Run, name: str, *, full: bool) -> None:
     try:
         adapter = run.adapter(name)
         census = full or store.sync_count(name) % settings.sync.census_every == 0
-        known_ids, known_keys, known_blockers = frozenset(), {}, {}
+        known_ids, known_keys, known_blockers, known_created = frozenset(), {}, {}, {}
         if census:
             present = store.items(name)
             known_ids = frozenset(i.id for i in present)
             known_keys = {i.id: i.key for i in present}
             known_blockers = {i.id: (i.updated, i.blocked_by) for i in present if i.blocked_by}
+            created = {i.id: i.created for i in present}
+            known_created = {sid: tuple(sorted(created[i] for t, i in members if t == name and i in created))
+                             for sid, members in store.scope_members([s.id for s in scopes]).items()}
         metadata = MetadataCache(store, name, now=clock.now(), census=census,
                                  ttl=timedelta(hours=settings.sync.metadata_ttl_hours))
         spec = PullSpec(scopes=scopes, cursors=store.get_cursors(name), known_ids=known_ids, full=census,
                         known_keys=known_keys, metadata=metadata, known_blockers=known_blockers,
+                        known_created=known_created,
                         planned=frozenset(s.id for m in run.plan.milestones for s in m.scope))
         log.info("%s: %s pull of %d scope(s)", name, "full" if census else "incremental", len(scopes))
         with progress.status(f"pulling {name} ({'census' if census else 'incremental'})"):

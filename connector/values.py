@@ -121,6 +121,10 @@ class PullSpec:
     known_blockers: dict = field(default_factory=dict, compare=False, repr=False)
     # the store's cache of this tracker's metadata (connector.store.metadata.MetadataCache), None: no cache
     metadata: Any = field(default=None, compare=False, repr=False)
+    # census: the `created` instants of each scope's stored members (by scope id), so a tracker whose pages
+    # form one sequential chain can split a large scope into created-date ranges walked side by side (Jira
+    # Cloud); a hint only: the ranges always cover every instant, so a wrong hint costs time, never items
+    known_created: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

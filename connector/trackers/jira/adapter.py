@@ -40,6 +40,7 @@ from connector.trackers.jira.search import (
     incremental_jql,
     scope_jql,
     server_pages,
+    split_chains,
 )
 from connector.values import (
     Gone,
@@ -134,13 +135,13 @@ class JiraAdapter:
         unmapped: set[str] = set()
         guard = isolation.Isolated()
 
-        def pull_scope(scope: Scope) -> tuple[ScopePull | None, list[tuple[Milestone, str]]]:
-            previous = request.cursors.get(scope.id)
+        def read(unit: tuple[Scope, str]) -> tuple[dict[str, WorkItem], list[tuple[Milestone, str]], Exception | None]:
+            scope, within = unit
             start = since.get(scope.id)
             pages = (descendant_pages(self._search, scope.parent, fields.request_list(), scope.describe())
                      if getattr(scope, "parent", None) else
                      self._search(incremental_jql(scope, start, self.overlap_minutes, timezone) if start is not None
-                                  else full_jql(scope), fields.request_list(), PAGE_SIZE, scope.describe()))
+                                  else full_jql(scope, within), fields.request_list(), PAGE_SIZE, scope.describe()))
             items: dict[str, WorkItem] = {}
             carried: list[tuple[Milestone, str]] = []  # versions and sprints the items carry: no request
             try:
@@ -153,23 +154,39 @@ class JiraAdapter:
             except FatalAPIError as exc:  # a JQL Jira rejects (400 to the first page: none read) fails alone
                 if items or not isolation.scope_local(exc, isolation.JQL_REFUSED):
                     raise
-                guard.record(exc, [scope])
-                return None, []
+                return {}, [], exc
+            return items, carried, None
+
+        # Cloud's token chains are sequential: scopes are walked side by side (bounded), and a large scope's
+        # census is split into created-date ranges walked side by side too; Data Center already fetches
+        # each scope's startAt pages concurrently
+        workers = self.tracker.concurrency if self.deployment == "cloud" else 1
+        hints = {s.id: h for s in scopes if (h := (getattr(request, "known_created", None) or {}).get(s.id))
+                 and workers > 1 and s.id not in since and not getattr(s, "parent", None)}
+        ranges = split_chains(hints, workers)
+        units = [(scope, within) for scope in scopes for within in ranges.get(scope.id, [""])]
+        # the longest chains start first: a range holds about its scope's members over its scope's ranges
+        length = [len(hints.get(s.id, ())) / len(ranges.get(s.id, [""])) for s, _ in units]
+        first = sorted(range(len(units)), key=lambda n: -length[n])
+        found = dict(zip(first, fetch_in_order(lambda n: read(units[n]), first, workers), strict=True))
+        pulls: list[ScopePull] = []
+        carried: list[tuple[Milestone, str]] = []
+        for scope in scopes:
+            parts = [found[n] for n, unit in enumerate(units) if unit[0] is scope]
+            refused = next((err for _, _, err in parts if err is not None), None)
+            if refused is not None:  # the scope fails alone (guard)
+                guard.record(refused, [scope])
+                continue
+            items: dict[str, WorkItem] = {}
+            for part, part_carried, _ in parts:
+                items.update(part)  # the ranges are disjoint
+                carried += part_carried
+            previous = request.cursors.get(scope.id)
             prior = previous.updated if previous else None
             newest = max((i.updated for i in items.values()), default=None)
             cursor = Cursor(self.name, scope.id, updated=max((t for t in (newest, prior) if t), default=None),
                             etag=None, extra={"timezone": timezone} if timezone else {})
-            return ScopePull(scope.id, tuple(items.values()), complete=start is None, cursor=cursor), carried
-
-        # Cloud's token chains are sequential within a scope, so scopes are walked side by side (bounded);
-        # Data Center already fetches each scope's startAt pages concurrently
-        workers = self.tracker.concurrency if self.deployment == "cloud" else 1
-        pulls: list[ScopePull] = []
-        carried: list[tuple[Milestone, str]] = []
-        for scope_pull, found in fetch_in_order(pull_scope, scopes, workers):
-            if scope_pull is not None:  # None: the scope failed alone (guard)
-                pulls.append(scope_pull)
-                carried += found
+            pulls.append(ScopePull(scope.id, tuple(items.values()), complete=scope.id not in since, cursor=cursor))
         failures = guard.settle(len(pulls))
         all_items = {i.id: i for p in pulls for i in p.items}
         milestones = self._milestones(all_items, file_carried(carried), scopes if request.full else [], cache=cache)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +17,7 @@ from connector.pages import fetch_in_order
 from connector.trackers.jira.normalize import MalformedPayload
 
 PAGE_SIZE = 100  # the largest page Jira Cloud serves once more than id/key is requested
+SPLIT_ITEMS = 2000  # a Cloud scope is split into side-by-side chains of at least 20 pages each
 CENSUS_PAGE_SIZE = {"cloud": 5000, "server": 1000}  # fields=id pages; DC caps at jira.search.views.default.max
 # Order by something an update does not change, so an issue edited mid-pull does not shift the
 # startAt pages under us (ORDER BY updated would make it jump to the end and skip a neighbour).
@@ -43,8 +44,41 @@ def scope_jql(scope: Scope) -> str:
                       "bounded query such as 'project = CHK'", key="milestones.scope.jql")
 
 
-def full_jql(scope: Scope) -> str:
-    return f"({scope_jql(scope)}){ORDER}"
+def full_jql(scope: Scope, within: str = "") -> str:
+    """The scope's full search; `within` narrows it to one created-date range (`created_ranges`)."""
+    return f"({scope_jql(scope)}) AND {within}{ORDER}" if within else f"({scope_jql(scope)}){ORDER}"
+
+
+def split_chains(created: dict[str, Sequence[datetime]], workers: int) -> dict[str, list[str]]:
+    """Created-date ranges per scope id (`created_ranges`) so that `workers` Cloud token chains walked side
+    by side share the items about evenly: a scope holding more than one worker's fair share (all the
+    members over `workers`, at least SPLIT_ITEMS) gets about one chain per share, at most `workers`. Each
+    extra chain costs at most one page more (its last page is partly full)."""
+    share = max(SPLIT_ITEMS, sum(map(len, created.values())) / max(workers, 1))
+    return {sid: created_ranges(members, min(workers, round(len(members) / share)))
+            for sid, members in created.items()}
+
+
+def created_ranges(created: Sequence[datetime], chains: int) -> list[str]:
+    """Split one scope's search into at most `chains` created-date ranges of about equal size, by the
+    `created` instants of its stored members: `created < b1`, `b1 <= created < b2`, ..., `created >= bk`.
+
+    The ranges cover every instant (an issue created since falls in the last), so the union of their
+    pulls is the whole scope whatever the hint; `created` never changes, so no issue moves between
+    ranges while they are read. Literals are epoch milliseconds (no timezone to get wrong). One range
+    (`[""]`: the scope as it is) when there are too few members to be worth a second chain.
+    """
+    n = len(created)
+    chains = min(chains, n // SPLIT_ITEMS)
+    if chains < 2:
+        return [""]
+    ordered = sorted(created)
+    bounds = sorted({int(ordered[n * j // chains].timestamp() * 1000) for j in range(1, chains)})
+    out, low = [], None
+    for bound in bounds:
+        out.append(f"created < {bound}" if low is None else f"created >= {low} AND created < {bound}")
+        low = bound
+    return [*out, f"created >= {low}"]
 
 
 def since_literal(since: datetime, overlap_minutes: int, timezone: str | None) -> str:
