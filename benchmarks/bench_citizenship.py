@@ -6,13 +6,15 @@ labelling of a 50,000-issue org under the real-size secondary limits over succes
   --sizes 1000,10000,50000   the 0 ms rows (Jira Cloud at each size; Data Center at --server-sizes)
   --slow-size 50000          the 50 ms rows (full syncs and the burst pair, both flavours; no apply)
   --labelling 50000          the GitHub labelling case (0 = skip)
-Each case runs in a fresh process against one sandbox per row (benchmarks/bench_sync.py does the plumbing).
+Each case runs in a fresh process against one sandbox per row (benchmarks/bench_sync.py does the plumbing);
+wall times are medians of --repeat runs of a case (the 0 ms first full sync runs once).
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -39,29 +41,53 @@ def _total(row) -> int:
     return row.jira.total + row.github.total
 
 
-def citizenship_row(size: int, latency_ms: int, flavour: str, root: Path, *, apply: bool = True) -> dict:
+def _median(rows) -> float:
+    return round(statistics.median(r.seconds for r in rows), 2)
+
+
+def _cold(setup, repeat: int) -> list:
+    """The first full sync on an empty store, `repeat` times (each on a new empty store)."""
+    rows = []
+    for _ in range(repeat):
+        for stale in setup.folder.glob("plansync.db*"):
+            stale.unlink()
+        rows.append(measure(setup, "full sync", {"case": "sync"}))
+    return rows
+
+
+def citizenship_row(size: int, latency_ms: int, flavour: str, root: Path, *, apply: bool = True,
+                    repeat: int = 3) -> dict:
+    """One sandbox's figures. Request counts are exact (the same every time); each wall time is the median
+    of `repeat` runs of its case (this machine's load moves single runs by 30 % or more), and a ratio
+    is of the two medians."""
     setup = start(size, latency_ms, flavour, root)
     sb = setup.sandbox
     try:
         jira_min, github_min = setup.minimum
         scopes = len(setup.jira_scopes) + len(setup.github_repos)
-        cold = measure(setup, "full sync", {"case": "sync"})
-        sb.clock.advance(minutes=10)
-        setup.env["PLANSYNC_NOW"] = sb.clock.now().isoformat()
-        warm = measure(setup, "census, metadata cached", {"case": "sync", "kwargs": {"full": True}})
+        colds = _cold(setup, repeat if latency_ms else 1)
+        cold = colds[-1]
         search = r"^/jira/rest/api/3/search/jql$" if flavour == "cloud" else r"^/jira-server/rest/api/2/search$"
-        sb.faults.add(**BURST, path=search)
-        warm_429 = measure(setup, "census after a burst 429", {"case": "sync", "kwargs": {"full": True}})
+        warms, warms_429 = [], []
+        for _ in range(repeat):
+            sb.clock.advance(minutes=10)
+            setup.env["PLANSYNC_NOW"] = sb.clock.now().isoformat()
+            warms.append(measure(setup, "census, metadata cached", {"case": "sync", "kwargs": {"full": True}}))
+            sb.faults.add(**BURST, path=search)
+            warms_429.append(measure(setup, "census after a burst 429", {"case": "sync", "kwargs": {"full": True}}))
+        warm, census_s, census_429_s = warms[0], _median(warms), _median(warms_429)
         measure(setup, "incremental, first after full", {"case": "sync"})
         quiet = measure(setup, "incremental, nothing changed", {"case": "sync"})
         out = {
             "flavour": flavour, "size": size, "latency_ms": latency_ms, "scopes": scopes,
             "minimum": jira_min + github_min, "target": round(1.02 * (jira_min + github_min) + scopes, 2),
-            "full_cold": _total(cold), "full_warm": _total(warm), "full_s": cold.seconds,
-            "census_s": warm.seconds, "census_429_s": warm_429.seconds,
-            "census_ratio_429": round(warm_429.seconds / warm.seconds, 2) if warm.seconds else None,
+            "full_cold": _total(cold), "full_warm": _total(warm), "full_s": _median(colds),
+            "census_s": census_s, "census_429_s": census_429_s,
+            "census_ratio_429": round(census_429_s / census_s, 2) if census_s else None,
+            "census_extra_s": round(census_429_s - census_s, 2),
             "quiet": _total(quiet), "quiet_304": quiet.github.not_modified,
         }
+        assert len({_total(r) for r in colds}) == 1 and len({_total(r) for r in warms}) == 1, "counts must repeat"
         if apply:
             row = measure(setup, "first apply", {"case": "apply", "kwargs": {"sync_first": False}})
             c = citizenship(sb)
@@ -72,16 +98,21 @@ def citizenship_row(size: int, latency_ms: int, flavour: str, root: Path, *, app
         # an incremental sync with a burst 429 on its first search, against the same sync without it. The
         # sandbox clock stands still between changes, so a sync re-reads, through its 5-minute overlap, what
         # changed at the previous cursor (the apply's own edits, the previous 1 %): one warm-up sync first,
-        # then each of the pair reads the same 2 % (the previous change and its own)
+        # then each of a pair reads the same 2 % (the previous change and its own)
         mutate(setup, seed=9)
         measure(setup, "incremental, warm-up", {"case": "sync"})
-        mutate(setup)
-        plain = measure(setup, "incremental", {"case": "sync"})
-        mutate(setup, seed=8)
-        sb.faults.add(**BURST, path=search)
-        burst = measure(setup, "incremental after a burst 429", {"case": "sync"})
-        out.update(sync_s=plain.seconds, sync_429_s=burst.seconds, burst_hits=sum(r.status == 429 for r in sb.log),
-                   ratio_429=round(burst.seconds / plain.seconds, 2) if plain.seconds else None)
+        plains, bursts, hits = [], [], 0
+        for n in range(repeat):
+            mutate(setup, seed=100 + n)
+            plains.append(measure(setup, "incremental", {"case": "sync"}))
+            mutate(setup, seed=200 + n)
+            sb.faults.add(**BURST, path=search)
+            bursts.append(measure(setup, "incremental after a burst 429", {"case": "sync"}))
+            hits += sum(r.status == 429 for r in sb.log)
+        sync_s, sync_429_s = _median(plains), _median(bursts)
+        out.update(sync_s=sync_s, sync_429_s=sync_429_s, burst_hits=hits,
+                   ratio_429=round(sync_429_s / sync_s, 2) if sync_s else None,
+                   extra_429_s=round(sync_429_s - sync_s, 2))
         return out
     finally:
         sb.stop()
@@ -149,19 +180,20 @@ def main() -> None:
     parser.add_argument("--slow-size", type=int, default=50_000, help="0 skips the 50 ms rows")
     parser.add_argument("--latency", type=int, default=50)
     parser.add_argument("--labelling", type=int, default=50_000, help="0 skips the GitHub labelling case")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per timed case; its median is shown")
     args = parser.parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="plansync-bench-") as tmp:
         root = Path(tmp)
-        rows = [citizenship_row(size, 0, "cloud", root) for size in args.sizes]
-        rows += [citizenship_row(size, 0, "server", root) for size in args.server_sizes]
+        rows = [citizenship_row(size, 0, "cloud", root, repeat=args.repeat) for size in args.sizes]
+        rows += [citizenship_row(size, 0, "server", root, repeat=args.repeat) for size in args.server_sizes]
         if args.slow_size:
-            rows += [citizenship_row(args.slow_size, args.latency, flavour, root, apply=False)
+            rows += [citizenship_row(args.slow_size, args.latency, flavour, root, apply=False, repeat=args.repeat)
                      for flavour in ("cloud", "server")]
         label = labelling(args.labelling, root) if args.labelling else None
     out = _table(rows, ["flavour", "size", "latency_ms", "full_cold", "full_warm", "minimum", "scopes", "target", "full_s",
-                        "quiet", "quiet_304", "census_s", "census_429_s", "census_ratio_429", "jira_bulk_posts", "jira_polls", "jira_puts", "github_writes",
-                        "emails_jira", "emails_github", "apply_s", "sync_s", "sync_429_s", "ratio_429", "burst_hits",
+                        "quiet", "quiet_304", "census_s", "census_429_s", "census_ratio_429", "census_extra_s", "jira_bulk_posts", "jira_polls", "jira_puts", "github_writes",
+                        "emails_jira", "emails_github", "apply_s", "sync_s", "sync_429_s", "ratio_429", "extra_429_s", "burst_hits",
                         "exit"])
     if label:
         out += ["", f"GitHub first labelling at {args.labelling:,} issues: {len(label['runs'])} runs, {label['items']:,} "
