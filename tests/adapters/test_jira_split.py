@@ -60,3 +60,31 @@ def test_a_split_census_returns_what_one_chain_returns(sandbox_factory, monkeypa
     assert split.scopes[0].complete and split.census
     if hint == "exact":  # each range rounds up to whole pages: at most one more page per extra chain
         assert sb.count(endpoint="jira.search_jql") - before <= one_chain + 3
+
+
+def test_a_first_full_pull_splits_a_large_scope_after_its_first_page(sandbox_factory, monkeypatch):
+    sb = sandbox_factory(seed=3, scale=2000)
+    one = make(sb, "cloud")
+    one.tracker.concurrency = 1  # one chain per scope: the reference
+    whole = full(one, (SCOPE,))
+    one_chain = sb.count(endpoint="jira.search_jql")
+    monkeypatch.setattr(search, "SPLIT_ITEMS", 50)
+    monkeypatch.setattr("connector.trackers.jira.chains.SPLIT_ITEMS", 50)
+    before, counted = sb.count(endpoint="jira.search_jql"), sb.count(endpoint="jira.approximate_count")
+    split = full(make(sb, "cloud"), (SCOPE,))  # nothing stored: no hint
+    assert sorted(i.id for i in split.scopes[0].items) == sorted(i.id for i in whole.scopes[0].items)
+    assert split.scopes[0].complete and split.census
+    assert sb.count(endpoint="jira.approximate_count") - counted == 1  # asked once: the estimate said "large"
+    jqls = [parse_qs(r.query)["jql"][0] for r in sb.log if r.endpoint_name == "jira.search_jql"][before:]
+    assert " AND created " not in jqls[0]  # the first page, as one chain would read it
+    assert len({q.split(") AND ", 1)[1] for q in jqls[1:]}) == 4  # then four ranges side by side
+    # each range rounds up to whole pages, and the first re-reads the first page's newest instant
+    assert len(jqls) <= one_chain + 4
+
+
+def test_a_small_or_unknown_scope_is_not_split_and_not_counted(sandbox_factory):
+    sb = sandbox_factory(seed=3, scale=2000)  # ~480 issues in CHK: under the 4,000 a split needs
+    full(make(sb, "cloud"), (SCOPE,))
+    assert sb.count(endpoint="jira.approximate_count") == 0
+    jqls = [parse_qs(r.query)["jql"][0] for r in sb.log if r.endpoint_name == "jira.search_jql"]
+    assert not [q for q in jqls if " AND created " in q]

@@ -13,12 +13,14 @@ from collections.abc import Iterator
 
 from pydantic import SecretStr
 
+from connector import clock
 from connector.errors import AuthError, FatalAPIError, RateLimitExhausted, TrackerError
 from connector.http import RetryPolicy
 from connector.model import Cursor, Milestone, Presence, Scope, WorkItem
 from connector.pages import PAGE_WORKERS, fetch_in_order, prefetched
 from connector.trackers import isolation
-from connector.trackers.jira import access, checks, metadata
+from connector.trackers.jira import access, chains, checks, metadata
+from connector.trackers.jira.chains import Part
 from connector.trackers.jira.config import JiraTrackerSettings
 from connector.trackers.jira.hierarchy import descendant_pages
 from connector.trackers.jira.http import JiraHttp
@@ -28,19 +30,17 @@ from connector.trackers.jira.normalize import (
     MalformedPayload,
     Normalizer,
     adf_text,
-    epic_milestone,
     file_carried,
-    version_milestone,
 )
 from connector.trackers.jira.search import (
     CENSUS_PAGE_SIZE,
     PAGE_SIZE,
+    cloud_first_page,
     cloud_pages,
     full_jql,
     incremental_jql,
     scope_jql,
     server_pages,
-    split_chains,
 )
 from connector.values import (
     Gone,
@@ -135,52 +135,74 @@ class JiraAdapter:
         unmapped: set[str] = set()
         guard = isolation.Isolated()
 
-        def read(unit: tuple[Scope, str]) -> tuple[dict[str, WorkItem], list[tuple[Milestone, str]], Exception | None]:
-            scope, within = unit
+        def absorb(page: list[dict], items: dict[str, WorkItem], carried: list[tuple[Milestone, str]]) -> None:
+            page_items = [normalizer.item(raw, unmapped) for raw in page]
+            for item in page_items:
+                if item.id not in items or item.updated >= items[item.id].updated:  # overlap dedupe
+                    items[item.id] = item
+            carried += normalizer.carried_milestones(page, {i.id: i.container for i in page_items})
+
+        def read(unit: tuple[Scope, str, str | None]) -> Part:
+            scope, within, token = unit
             start = since.get(scope.id)
             pages = (descendant_pages(self._search, scope.parent, fields.request_list(), scope.describe())
                      if getattr(scope, "parent", None) else
                      self._search(incremental_jql(scope, start, self.overlap_minutes, timezone) if start is not None
-                                  else full_jql(scope, within), fields.request_list(), PAGE_SIZE, scope.describe()))
-            items: dict[str, WorkItem] = {}
-            carried: list[tuple[Milestone, str]] = []  # versions and sprints the items carry: no request
+                                  else full_jql(scope, within), fields.request_list(), PAGE_SIZE, scope.describe(),
+                                  token=token))
+            part = Part()
             try:
                 for page in pages:  # a parent scope is read whole each time (jira/hierarchy.py)
-                    page_items = [normalizer.item(raw, unmapped) for raw in page]
-                    for item in page_items:
-                        if item.id not in items or item.updated >= items[item.id].updated:  # overlap dedupe
-                            items[item.id] = item
-                    carried += normalizer.carried_milestones(page, {i.id: i.container for i in page_items})
+                    absorb(page, part.items, part.carried)
             except FatalAPIError as exc:  # a JQL Jira rejects (400 to the first page: none read) fails alone
-                if items or not isolation.scope_local(exc, isolation.JQL_REFUSED):
+                if part.items or not isolation.scope_local(exc, isolation.JQL_REFUSED):
                     raise
-                return {}, [], exc
-            return items, carried, None
+                return Part(refused=exc)
+            return part
+
+        def first_page(scope: Scope) -> Part:
+            part = Part()
+            try:
+                raws, part.token = cloud_first_page(self._fetcher(scope.describe()), full_jql(scope),
+                                                    fields.request_list(), PAGE_SIZE)
+            except FatalAPIError as exc:
+                if not isolation.scope_local(exc, isolation.JQL_REFUSED):
+                    raise
+                return Part(refused=exc)
+            absorb(raws, part.items, part.carried)
+            return part
 
         # Cloud's token chains are sequential: scopes are walked side by side (bounded), and a large scope's
-        # census is split into created-date ranges walked side by side too; Data Center already fetches
-        # each scope's startAt pages concurrently
+        # full pull is split into created-date ranges walked side by side too (bounds from the store's
+        # members on a census; on a first full pull, after the scope's first page, from how fast it grew);
+        # Data Center already fetches each scope's startAt pages concurrently
         workers = self.tracker.concurrency if self.deployment == "cloud" else 1
-        hints = {s.id: h for s in scopes if (h := (getattr(request, "known_created", None) or {}).get(s.id))
-                 and workers > 1 and s.id not in since and not getattr(s, "parent", None)}
-        ranges = split_chains(hints, workers)
-        units = [(scope, within) for scope in scopes for within in ranges.get(scope.id, [""])]
-        # the longest chains start first: a range holds about its scope's members over its scope's ranges
-        length = [len(hints.get(s.id, ())) / len(ranges.get(s.id, [""])) for s, _ in units]
-        first = sorted(range(len(units)), key=lambda n: -length[n])
+        splittable = [s for s in scopes if workers > 1 and s.id not in since and not getattr(s, "parent", None)]
+        hints = {s.id: h for s in splittable if (h := (getattr(request, "known_created", None) or {}).get(s.id))}
+        probed = [s for s in splittable if request.full and s.id not in hints]
+        heads = dict(zip([s.id for s in probed], fetch_in_order(first_page, probed, workers), strict=True))
+        by_id = {s.id: s for s in probed}
+        plan = chains.plan(hints, heads, workers, clock.now(), count=lambda sid: self._count(by_id[sid]))
+        units = [(scope, within, token) for scope in scopes
+                 for within, token in plan.units.get(scope.id, [("", None)])]
+        length = [plan.length(unit[0].id) for unit in units]
+        first = sorted(range(len(units)), key=lambda n: -length[n])  # the longest chains start first
         found = dict(zip(first, fetch_in_order(lambda n: read(units[n]), first, workers), strict=True))
         pulls: list[ScopePull] = []
         carried: list[tuple[Milestone, str]] = []
         for scope in scopes:
-            parts = [found[n] for n, unit in enumerate(units) if unit[0] is scope]
-            refused = next((err for _, _, err in parts if err is not None), None)
+            parts = [p for p in (heads.get(scope.id),) if p is not None]  # its first page, if read alone
+            parts += [found[n] for n, unit in enumerate(units) if unit[0] is scope]
+            refused = next((p.refused for p in parts if p.refused is not None), None)
             if refused is not None:  # the scope fails alone (guard)
                 guard.record(refused, [scope])
                 continue
             items: dict[str, WorkItem] = {}
-            for part, part_carried, _ in parts:
-                items.update(part)  # the ranges are disjoint
-                carried += part_carried
+            for part in parts:
+                for item in part.items.values():  # a range re-reads the first page's newest instant
+                    if item.id not in items or item.updated >= items[item.id].updated:
+                        items[item.id] = item
+                carried += part.carried
             previous = request.cursors.get(scope.id)
             prior = previous.updated if previous else None
             newest = max((i.updated for i in items.values()), default=None)
@@ -189,7 +211,8 @@ class JiraAdapter:
             pulls.append(ScopePull(scope.id, tuple(items.values()), complete=scope.id not in since, cursor=cursor))
         failures = guard.settle(len(pulls))
         all_items = {i.id: i for p in pulls for i in p.items}
-        milestones = self._milestones(all_items, file_carried(carried), scopes if request.full else [], cache=cache)
+        milestones = metadata.milestones(self, all_items, file_carried(carried), scopes if request.full else [],
+                                         cache)
         census = {}
         if request.full and not failures:
             census = self._census(scopes, set(all_items), request.known_ids,
@@ -199,19 +222,39 @@ class JiraAdapter:
                           gone=tuple(census.get("gone", ())), unmapped_statuses=frozenset(unmapped),
                           notes=tuple(self._notes), failed=failures)
 
-    def _search(self, jql: str, fields: list[str], page_size: int, what: str) -> Iterator[list[dict]]:
-        """Pages of one search, on the deployment's own endpoint (never the library's v2-path helper)."""
+    def _count(self, scope: Scope) -> int | None:
+        """Jira Cloud's approximate count of a scope's issues (None when it cannot tell: never fatal)."""
+        what, before = f"counting scope {scope.describe()!r}", self.stats.writes
+        try:
+            answer = self.http.decode(self.http.call("POST", f"{self.api}/search/approximate-count", what=what,
+                                                     endpoint="POST /search/approximate-count",
+                                                     body={"jql": scope_jql(scope)}, retry=False), what)
+        except (AuthError, RateLimitExhausted):
+            raise
+        except TrackerError:
+            return None
+        finally:  # a query, whatever its verb: a read (no write runs during a pull)
+            with self.stats.lock:
+                moved, self.stats.writes = self.stats.writes - before, before
+                self.stats.reads += moved
+        found = answer.get("count") if isinstance(answer, dict) else None
+        return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+    def _fetcher(self, what: str):
         cloud = self.deployment == "cloud"
         path = f"{self.api}/search/jql" if cloud else f"{self.api}/search"
         endpoint = "GET /search/jql" if cloud else "GET /search"
         label = f"search for scope {what!r}"
+        return lambda params: self.http.get_json(path, what=label, endpoint=endpoint, params=params)
 
-        def fetch(params: dict) -> dict:
-            return self.http.get_json(path, what=label, endpoint=endpoint, params=params)
-
-        if cloud:
+    def _search(self, jql: str, fields: list[str], page_size: int, what: str,
+                token: str | None = None) -> Iterator[list[dict]]:
+        """Pages of one search, on the deployment's own endpoint (never the library's v2-path helper);
+        on Cloud from `token` on when the first page was read already."""
+        fetch = self._fetcher(what)
+        if self.deployment == "cloud":
             # tokens are sequential: fetch page n+1 while the caller normalizes page n
-            yield from prefetched(cloud_pages(fetch, jql, fields, page_size))
+            yield from prefetched(cloud_pages(fetch, jql, fields, page_size, token=token))
         else:
             yield from server_pages(fetch, jql, fields, page_size, workers=self.page_workers)
 
@@ -250,35 +293,6 @@ class JiraAdapter:
                 gone.append(Gone(self.name, i, Presence.MOVED, new_key=key or None,
                                  detail=f"moved: now {key}, outside every scope"))
         return {"seen": seen, "gone": gone}
-
-    # --- milestones ------------------------------------------------------------------------------
-    def _milestones(self, items: dict[str, WorkItem], carried: dict[str, Milestone], scopes: list[Scope], *,
-                    cache=None) -> list[Milestone]:
-        """The versions and sprints the items carry (free), the epics among them, and a project's version
-        list only where a full pull's scope names a version (`fixVersion = "Beta"`) that no item carries:
-        an empty version still has a date to compare with the plan. That list is cached (`versions:<KEY>`);
-        an incremental pull (`scopes` empty) asks nothing, the stored versions stand until the census.
-
-        The items carry every version and sprint they are in, with its current dates and state, so a full
-        pull (census) refreshes all of them without asking; the Agile API would add only sprints no issue
-        is in, which nothing here uses.
-        """
-        out = dict(carried)
-        have = {(m.container.casefold(), m.name.casefold()) for m in carried.values() if m.kind == "version"}
-        wanted = sorted({project.upper() for scope in scopes for kind, name, projects in scope.named_milestones()
-                         if kind == "version" for project in projects if (project, name.casefold()) not in have})
-        for key in wanted:
-            raws = metadata.cached(cache, f"versions:{key}", lambda key=key: [
-                {k: raw.get(k) for k in ("id", "name", "released", "archived", "releaseDate", "startDate")}
-                for raw in metadata.paged(self, f"{self.api}/project/{key}/version", f"versions of project {key}",
-                                          "GET /project/{key}/version")])
-            for raw in raws:
-                out.setdefault(f"version:{raw['id']}", version_milestone(self.name, raw, key, self.tracker.url))
-        for item in items.values():
-            if item.type == "Epic":
-                m = epic_milestone(item)
-                out.setdefault(m.id, m)
-        return list(out.values())
 
     # --- writing ---------------------------------------------------------------------------------
     def push_labels(self, change: LabelChange) -> WriteResult:

@@ -10,7 +10,14 @@ carry their dates and state), so neither the versions API nor the Agile API is a
 from __future__ import annotations
 
 from connector.errors import FatalAPIError
-from connector.trackers.jira.normalize import FieldIds, MalformedPayload, discover_fields
+from connector.model import Milestone
+from connector.trackers.jira.normalize import (
+    FieldIds,
+    MalformedPayload,
+    discover_fields,
+    epic_milestone,
+    version_milestone,
+)
 
 
 def cached(cache, name: str, fetch):
@@ -59,3 +66,31 @@ def paged(adapter, path: str, what: str, endpoint: str, params: dict | None = No
             return out
         if page.get("isLast") is None and total is None:
             return out
+
+
+def milestones(adapter, items: dict, carried: dict, scopes: list, cache) -> list[Milestone]:
+    """The versions and sprints the items carry (free), the epics among them, and a project's version
+    list only where a full pull's scope names a version (`fixVersion = "Beta"`) that no item carries:
+    an empty version still has a date to compare with the plan. That list is cached (`versions:<KEY>`);
+    an incremental pull (`scopes` empty) asks nothing, the stored versions stand until the census.
+
+    The items carry every version and sprint they are in, with its current dates and state, so a full
+    pull (census) refreshes all of them without asking; the Agile API would add only sprints no issue
+    is in, which nothing here uses.
+    """
+    out = dict(carried)
+    have = {(m.container.casefold(), m.name.casefold()) for m in carried.values() if m.kind == "version"}
+    wanted = sorted({project.upper() for scope in scopes for kind, name, projects in scope.named_milestones()
+                     if kind == "version" for project in projects if (project, name.casefold()) not in have})
+    for key in wanted:
+        raws = cached(cache, f"versions:{key}", lambda key=key: [
+            {k: raw.get(k) for k in ("id", "name", "released", "archived", "releaseDate", "startDate")}
+            for raw in paged(adapter, f"{adapter.api}/project/{key}/version", f"versions of project {key}",
+                             "GET /project/{key}/version")])
+        for raw in raws:
+            out.setdefault(f"version:{raw['id']}", version_milestone(adapter.name, raw, key, adapter.tracker.url))
+    for item in items.values():
+        if item.type == "Epic":
+            m = epic_milestone(item)
+            out.setdefault(m.id, m)
+    return list(out.values())

@@ -49,14 +49,37 @@ def full_jql(scope: Scope, within: str = "") -> str:
     return f"({scope_jql(scope)}) AND {within}{ORDER}" if within else f"({scope_jql(scope)}){ORDER}"
 
 
+def chain_counts(sizes: dict[str, float], workers: int) -> dict[str, int]:
+    """How many chains each scope (by id: its expected number of issues) is walked in, so that `workers`
+    Cloud token chains side by side share the issues about evenly: a scope holding more than one worker's
+    fair share (all the issues over `workers`, at least SPLIT_ITEMS) gets about one chain per share, at
+    most `workers`, each of at least SPLIT_ITEMS. Each extra chain costs at most one page more (its last
+    page is partly full)."""
+    share = max(SPLIT_ITEMS, sum(sizes.values()) / max(workers, 1))
+    return {sid: max(1, min(workers, round(n / share), int(n // SPLIT_ITEMS))) for sid, n in sizes.items()}
+
+
 def split_chains(created: dict[str, Sequence[datetime]], workers: int) -> dict[str, list[str]]:
-    """Created-date ranges per scope id (`created_ranges`) so that `workers` Cloud token chains walked side
-    by side share the items about evenly: a scope holding more than one worker's fair share (all the
-    members over `workers`, at least SPLIT_ITEMS) gets about one chain per share, at most `workers`. Each
-    extra chain costs at most one page more (its last page is partly full)."""
-    share = max(SPLIT_ITEMS, sum(map(len, created.values())) / max(workers, 1))
-    return {sid: created_ranges(members, min(workers, round(len(members) / share)))
-            for sid, members in created.items()}
+    """Created-date ranges per scope id from its stored members' `created` (`created_ranges`), as many
+    as `chain_counts` gives it."""
+    counts = chain_counts({sid: len(members) for sid, members in created.items()}, workers)
+    return {sid: created_ranges(members, counts[sid]) for sid, members in created.items()}
+
+
+def time_ranges(start: datetime, end: datetime, chains: int) -> list[str]:
+    """`created >= start` split at `chains - 1` instants evenly spaced up to `end`, the last range open: for a
+    scope nothing is stored of yet, after its first page (which read everything created before `start`).
+    Even in time is even in issues only as far as the scope grew evenly; any split is still complete."""
+    low = int(start.timestamp() * 1000)
+    if chains < 2 or end <= start:
+        return [f"created >= {low}"]
+    span = (end - start).total_seconds() * 1000
+    bounds = sorted({int(low + span * j / chains) for j in range(1, chains)} - {low})
+    out = []
+    for bound in bounds:
+        out.append(f"created >= {low} AND created < {bound}")
+        low = bound
+    return [*out, f"created >= {low}"]
 
 
 def created_ranges(created: Sequence[datetime], chains: int) -> list[str]:
@@ -120,9 +143,10 @@ def _issues(page: dict) -> list[dict]:
     return page["issues"]
 
 
-def cloud_pages(fetch: Fetch, jql: str, fields: list[str], page_size: int = PAGE_SIZE) -> Iterator[list[dict]]:
-    """Enhanced search pages. Stops on `isLast` or a missing token; never reads `total` (there is none)."""
-    token: str | None = None
+def cloud_pages(fetch: Fetch, jql: str, fields: list[str], page_size: int = PAGE_SIZE,
+                token: str | None = None) -> Iterator[list[dict]]:
+    """Enhanced search pages. Stops on `isLast` or a missing token; never reads `total` (there is none).
+    From `token` on when given: the chain's first page was read by `cloud_first_page`."""
     seen_tokens: set[str] = set()
     restarted = False
     while True:
@@ -149,6 +173,14 @@ def cloud_pages(fetch: Fetch, jql: str, fields: list[str], page_size: int = PAGE
         if token in seen_tokens:  # a server bug would otherwise loop forever under cron
             raise MalformedPayload("the search returned the same nextPageToken twice")
         seen_tokens.add(token)
+
+
+def cloud_first_page(fetch: Fetch, jql: str, fields: list[str], page_size: int = PAGE_SIZE) -> tuple[list[dict], str | None]:
+    """A search's first page and the token of the next (None: it was the last)."""
+    page = fetch({"jql": jql, "fields": ",".join(fields), "maxResults": page_size})
+    issues = _issues(page)
+    token = page.get("nextPageToken")
+    return issues, (None if page.get("isLast") is True or not token else str(token))
 
 
 def server_pages(fetch: Fetch, jql: str, fields: list[str], page_size: int = PAGE_SIZE,
