@@ -58,6 +58,13 @@ _DEFAULT_POLICY = RetryPolicy()
 RECHECK_BATCH = 100  # ids per `id in (...)` census recheck
 
 
+def _keep_newest(into: dict[str, WorkItem], items) -> None:
+    """Add `items` by id; an id seen twice (an overlap, a page re-read) keeps its newest version."""
+    for item in items:
+        if item.id not in into or item.updated >= into[item.id].updated:
+            into[item.id] = item
+
+
 class JiraAdapter:
     """One configured Jira. Per pull: `/field` once per adapter and `/myself` once when any scope is
     incremental, each only when the store's metadata cache has no unexpired answer (connector.trackers.
@@ -137,9 +144,7 @@ class JiraAdapter:
 
         def absorb(page: list[dict], items: dict[str, WorkItem], carried: list[tuple[Milestone, str]]) -> None:
             page_items = [normalizer.item(raw, unmapped) for raw in page]
-            for item in page_items:
-                if item.id not in items or item.updated >= items[item.id].updated:  # overlap dedupe
-                    items[item.id] = item
+            _keep_newest(items, page_items)  # overlap dedupe
             carried += normalizer.carried_milestones(page, {i.id: i.container for i in page_items})
 
         def read(unit: tuple[Scope, str, str | None]) -> Part:
@@ -199,9 +204,7 @@ class JiraAdapter:
                 continue
             items: dict[str, WorkItem] = {}
             for part in parts:
-                for item in part.items.values():  # a range re-reads the first page's newest instant
-                    if item.id not in items or item.updated >= items[item.id].updated:
-                        items[item.id] = item
+                _keep_newest(items, part.items.values())  # a range re-reads the first page's newest instant
                 carried += part.carried
             previous = request.cursors.get(scope.id)
             prior = previous.updated if previous else None
