@@ -238,15 +238,22 @@ class Normalizer:
         field: id, name, state, dates) the items carry, free (no request), as (milestone filed under the
         carrying item's project, item id) pairs: `file_carried` picks one per id."""
         out: list[tuple[Milestone, str]] = []
+        built: dict[tuple[str, str], Milestone] = {}  # a page's items mostly share their versions and sprints
+
+        def one(key: str, make, raw: dict, container: str) -> Milestone:
+            if (key, container) not in built:
+                built[key, container] = make(self.tracker, raw, container, self.base_url)
+            return built[key, container]
+
         for raw in raws:
             fields, item_id = raw.get("fields") or {}, str(raw.get("id"))
             container = project_of.get(item_id, "")
             for v in fields.get("fixVersions") or ():
                 if isinstance(v, dict) and v.get("id") is not None and v.get("name"):
-                    out.append((version_milestone(self.tracker, v, container, self.base_url), item_id))
+                    out.append((one(f"version:{v['id']}", version_milestone, v, container), item_id))
             for s in _sprint_dicts(fields.get(self.fields.sprint)) if self.fields.sprint else ():
                 if s.get("id") is not None:
-                    out.append((sprint_milestone(self.tracker, s, container, self.base_url), item_id))
+                    out.append((one(f"sprint:{s['id']}", sprint_milestone, s, container), item_id))
         return out
 
 
