@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from connector.trackers.jira import search
+from connector.trackers.jira import chains, search
 from connector.trackers.jira.scopes import JiraScope
 from tests.adapters.test_jira_sandbox import full, make
 
@@ -33,11 +33,13 @@ def test_chains_are_shared_out_by_each_scopes_part_of_all_members():
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     members = {sid: [t0 + timedelta(minutes=n) for n in range(count)]
                for sid, count in {"big": 12_000, "beta": 4_000, "ga": 2_500, "ops": 2_400, "pay": 1_100}.items()}
-    plan = search.split_chains(members, 4)
+    def units(hints):
+        return chains.plan(hints, {}, 4, t0).units
+
     # 22,000 members over 4 workers: a share is 5,500; the big scope holds two, the rest under one
-    assert {sid: len(r) for sid, r in plan.items()} == {"big": 2, "beta": 1, "ga": 1, "ops": 1, "pay": 1}
-    assert {len(r) for r in search.split_chains({"only": members["big"]}, 4).values()} == {4}
-    assert search.split_chains({"small": members["pay"]}, 4) == {"small": [""]}  # under 2 x 2,000: one chain
+    assert {sid: len(u) for sid, u in units(members).items()} == {"big": 2, "beta": 1, "ga": 1, "ops": 1, "pay": 1}
+    assert {len(u) for u in units({"only": members["big"]}).values()} == {4}
+    assert units({"small": members["pay"]}) == {"small": [("", None)]}  # under 2 x 2,000: one chain
 
 
 @pytest.mark.parametrize("hint", ["exact", "stale"])

@@ -59,27 +59,15 @@ def chain_counts(sizes: dict[str, float], workers: int) -> dict[str, int]:
     return {sid: max(1, min(workers, round(n / share), int(n // SPLIT_ITEMS))) for sid, n in sizes.items()}
 
 
-def split_chains(created: dict[str, Sequence[datetime]], workers: int) -> dict[str, list[str]]:
-    """Created-date ranges per scope id from its stored members' `created` (`created_ranges`), as many
-    as `chain_counts` gives it."""
-    counts = chain_counts({sid: len(members) for sid, members in created.items()}, workers)
-    return {sid: created_ranges(members, counts[sid]) for sid, members in created.items()}
-
-
 def time_ranges(start: datetime, end: datetime, chains: int) -> list[str]:
     """`created >= start` split at `chains - 1` instants evenly spaced up to `end`, the last range open: for a
     scope nothing is stored of yet, after its first page (which read everything created before `start`).
     Even in time is even in issues only as far as the scope grew evenly; any split is still complete."""
     low = int(start.timestamp() * 1000)
     if chains < 2 or end <= start:
-        return [f"created >= {low}"]
+        return _ranges([], low)
     span = (end - start).total_seconds() * 1000
-    bounds = sorted({int(low + span * j / chains) for j in range(1, chains)} - {low})
-    out = []
-    for bound in bounds:
-        out.append(f"created >= {low} AND created < {bound}")
-        low = bound
-    return [*out, f"created >= {low}"]
+    return _ranges(sorted({int(low + span * j / chains) for j in range(1, chains)} - {low}), low)
 
 
 def created_ranges(created: Sequence[datetime], chains: int) -> list[str]:
@@ -96,8 +84,12 @@ def created_ranges(created: Sequence[datetime], chains: int) -> list[str]:
     if chains < 2:
         return [""]
     ordered = sorted(created)
-    bounds = sorted({int(ordered[n * j // chains].timestamp() * 1000) for j in range(1, chains)})
-    out, low = [], None
+    return _ranges(sorted({int(ordered[n * j // chains].timestamp() * 1000) for j in range(1, chains)}), None)
+
+
+def _ranges(bounds: list[int], low: int | None) -> list[str]:
+    """`created` ranges between consecutive epoch-ms `bounds`, from `low` (None: open below) to open above."""
+    out = []
     for bound in bounds:
         out.append(f"created < {bound}" if low is None else f"created >= {low} AND created < {bound}")
         low = bound
